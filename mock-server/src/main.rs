@@ -1,0 +1,94 @@
+//! The delay server on its own: `cargo run -p mock-server`.
+//!
+//! Serves on 127.0.0.1:3000 until Ctrl-C and logs one line per request.
+//! Point the chapters at it with `DELAY_SERVER_URL=http://127.0.0.1:3000`.
+
+use clap::Parser;
+use mock_server::DelayServer;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+
+/// A local delay server, compatible with the late Slowwly:
+/// GET /delay/{ms} and GET /delay/{ms}/url/{anything} answer 200 after {ms} ms.
+#[derive(Parser, Debug)]
+#[command(name = "mock-server", version)]
+struct Args {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// Address to listen on. Anything but loopback needs --allow-remote.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    bind: IpAddr,
+    /// Allow a non-loopback --bind address: other machines can then reach
+    /// the server.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Threads accepting connections (each runs one wiremock server).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    workers: u16,
+    /// Do not log one line per request.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,wiremock=warn"))
+        .format(|buf, record| writeln!(buf, "[{}] {}", record.level(), record.args()))
+        .init();
+
+    if !args.bind.is_loopback() {
+        if !args.allow_remote {
+            eprintln!(
+                "error: --bind {} is not a loopback address: other machines could reach the server. \
+                 Add --allow-remote if you mean it.",
+                args.bind
+            );
+            return ExitCode::from(2);
+        }
+        log::warn!(
+            "listening on {}: any machine that can reach this address can use the server",
+            args.bind
+        );
+    }
+
+    let addr = SocketAddr::new(args.bind, args.port);
+    let server = match DelayServer::builder()
+        .addr(addr)
+        .workers(usize::from(args.workers))
+        // A server that runs all day keeps no records: memory stays flat.
+        .record_limit(0)
+        .log_requests(!args.quiet)
+        .start()
+        .await
+    {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let base = server.base_url();
+    println!("Delay server listening on {base}");
+    println!("Try:");
+    println!(
+        "  curl -s -o /dev/null -w '%{{http_code}} %{{time_total}}\\n' {base}/delay/300/url/http://www.google.co.uk"
+    );
+    println!("  curl -s '{base}/delay/1000?bytes=64'");
+    println!("Use it from the chapters: DELAY_SERVER_URL={base} cargo run -p chapter5");
+    println!("Press Ctrl-C to stop.");
+
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("error: cannot listen for Ctrl-C: {e}");
+        return ExitCode::FAILURE;
+    }
+    log::info!(
+        "Ctrl-C: shutting down after {} requests",
+        server.total_requests()
+    );
+    server.shutdown();
+    ExitCode::SUCCESS
+}
