@@ -136,9 +136,10 @@ impl Builder {
         // Bind once without SO_REUSEPORT: this fails if anyone else already
         // listens there, even another delay server, and picks the port
         // when the caller asked for port 0.
-        let probe =
-            std::net::TcpListener::bind(self.addr).map_err(|e| bind_error(self.addr, e))?;
-        let addr = probe.local_addr().map_err(|e| StartError::Io(self.addr, e))?;
+        let probe = std::net::TcpListener::bind(self.addr).map_err(|e| bind_error(self.addr, e))?;
+        let addr = probe
+            .local_addr()
+            .map_err(|e| StartError::Io(self.addr, e))?;
         drop(probe);
 
         let shared = Arc::new(Shared {

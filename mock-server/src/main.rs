@@ -35,9 +35,11 @@ struct Args {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,wiremock=warn"))
-        .format(|buf, record| writeln!(buf, "[{}] {}", record.level(), record.args()))
-        .init();
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("info,wiremock=warn"),
+    )
+    .format(|buf, record| writeln!(buf, "[{}] {}", record.level(), record.args()))
+    .init();
 
     if !args.bind.is_loopback() {
         if !args.allow_remote {

@@ -76,7 +76,9 @@ fn parse_delay(ms: &str) -> Result<Duration, String> {
         ));
     }
     if ms.starts_with('-') {
-        return Err(format!("delay {ms} ms is negative: use 0 to {MAX_DELAY_MS}"));
+        return Err(format!(
+            "delay {ms} ms is negative: use 0 to {MAX_DELAY_MS}"
+        ));
     }
     match digits.parse::<u64>() {
         Ok(n) if n <= MAX_DELAY_MS => Ok(Duration::from_millis(n)),
@@ -201,7 +203,13 @@ mod tests {
                 bytes: 10
             }
         );
-        for bad in ["bytes=", "bytes=x", "bytes=-3", "bytes=16777217", "bytes=1e9"] {
+        for bad in [
+            "bytes=",
+            "bytes=x",
+            "bytes=-3",
+            "bytes=16777217",
+            "bytes=1e9",
+        ] {
             assert!(
                 matches!(route("GET", "/delay/1", Some(bad)), Route::BadRequest(_)),
                 "{bad} should be refused"
@@ -223,7 +231,10 @@ mod tests {
         let a = body_for("/delay/1/url/a", 10_000);
         assert_eq!(a, body_for("/delay/1/url/a", 10_000));
         assert_eq!(a.len(), 10_000);
-        assert!(a.bytes().all(|b| b.is_ascii_lowercase() || b == b' ' || b == b'\n'));
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b' ' || b == b'\n')
+        );
         assert_eq!(&a[..100], body_for("/delay/1/url/a", 100));
         assert_ne!(a, body_for("/delay/1/url/b", 10_000));
         assert_eq!(body_for("/x", 0), "");

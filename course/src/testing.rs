@@ -1,0 +1,90 @@
+//! Helpers for the chapters' tests: run a chapter binary with a deadline.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What a finished run printed and how it ended.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code (`None` if killed by a signal).
+    pub code: Option<i32>,
+    /// Everything on stdout.
+    pub stdout: String,
+    /// Everything on stderr.
+    pub stderr: String,
+    /// Wall time from spawn to exit.
+    pub took: Duration,
+}
+
+impl Run {
+    /// stdout and stderr, for assertion messages.
+    pub fn transcript(&self) -> String {
+        format!(
+            "exit code {:?} after {:.3} s\n--- stdout ---\n{}--- stderr ---\n{}",
+            self.code,
+            self.took.as_secs_f64(),
+            self.stdout,
+            self.stderr
+        )
+    }
+}
+
+/// Runs `bin` with `args` and extra environment `envs`, killing it and
+/// panicking with a clear message if it has not finished within `deadline`.
+/// `RUST_LOG` and `DELAY_SERVER_URL` are cleared unless given in `envs`.
+pub fn run(bin: impl AsRef<Path>, args: &[&str], envs: &[(&str, &str)], deadline: Duration) -> Run {
+    let bin = bin.as_ref();
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .env_remove("RUST_LOG")
+        .env_remove(mock_server::SERVER_URL_ENV)
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let started = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+    // Read both pipes on threads so a chatty child cannot block on a full pipe.
+    let mut out = child.stdout.take().expect("piped");
+    let mut err = child.stderr.take().expect("piped");
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut out, &mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut s);
+        s
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for child") {
+            break status;
+        }
+        if started.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let (o, e) = (
+                out.join().unwrap_or_default(),
+                err.join().unwrap_or_default(),
+            );
+            panic!(
+                "{} {args:?} did not finish within {deadline:?}: it hangs.\n--- stdout ---\n{o}--- stderr ---\n{e}",
+                bin.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Run {
+        code: status.code(),
+        took: started.elapsed(),
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    }
+}
