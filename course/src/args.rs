@@ -78,24 +78,168 @@ pub fn parse_with_defaults<A: CommandFactory + FromArgMatches>(
 ) -> A {
     let requests = requests.to_string();
     let delay_ms = delay_ms.to_string();
-    let command = A::command()
+    let mut command = A::command()
         .name(name.to_string())
         .bin_name(format!("cargo run -p {name} --"))
         .about(about.to_string())
         .mut_arg("requests", |a| a.default_value(requests))
         .mut_arg("delay_ms", |a| a.default_value(delay_ms));
-    let matches = command.get_matches_from(argv);
-    A::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    command
+        .try_get_matches_from_mut(argv)
+        .and_then(|matches| A::from_arg_matches(&matches))
+        .unwrap_or_else(|e| usage_exit(&mut command, e))
+}
+
+/// Ends the program after a bad flag: one line saying what is wrong, one
+/// line of usage, exit code 2. `--help` and `--version` print and exit 0.
+pub fn usage_exit(command: &mut clap::Command, e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit();
+    }
+    eprintln!("{}", usage_error(command, &e));
+    std::process::exit(2);
+}
+
+/// The two lines [`usage_exit`] prints: clap's first line, then the usage.
+pub fn usage_error(command: &mut clap::Command, e: &clap::Error) -> String {
+    let message = e.to_string();
+    let first = message.lines().next().unwrap_or("error: bad arguments");
+    format!("{first}\n{}  (try --help)", command.render_usage())
 }
 
 /// Parses the flags of a chapter that sends no requests: only `--help`.
 pub fn no_args(name: &str, about: &str) {
     #[derive(clap::Args)]
     struct NoArgs {}
-    let command = NoArgs::augment_args(clap::Command::new(name.to_string()))
+    let mut command = NoArgs::augment_args(clap::Command::new(name.to_string()))
         .bin_name(format!("cargo run -p {name} --"))
         .about(about.to_string());
-    command.get_matches();
+    if let Err(e) = command.try_get_matches_from_mut(std::env::args_os()) {
+        usage_exit(&mut command, e);
+    }
+}
+
+/// Parses the flags of a chapter that sends no requests but has a few
+/// flags of its own, such as [`Chapter4Args`]. Exits with code 2 and the
+/// usage on a bad flag, with 0 after `--help`.
+pub fn chapter_args<A: CommandFactory + FromArgMatches>(name: &str, about: &str) -> A {
+    try_parse_from(name, about, std::env::args_os()).unwrap_or_else(|e| {
+        let mut command = A::command().bin_name(format!("cargo run -p {name} --"));
+        usage_exit(&mut command, e)
+    })
+}
+
+/// Like [`chapter_args`], over the given arguments (the first one is the
+/// program name), returning clap's error instead of exiting.
+pub fn try_parse_from<A: CommandFactory + FromArgMatches>(
+    name: &str,
+    about: &str,
+    argv: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<A, clap::Error> {
+    let command = A::command()
+        .name(name.to_string())
+        .bin_name(format!("cargo run -p {name} --"))
+        .about(about.to_string());
+    A::from_arg_matches(&command.try_get_matches_from(argv)?)
+}
+
+/// The flags of chapter 4 (CPU-heavy work).
+#[derive(Parser, Debug, Clone)]
+pub struct Chapter4Args {
+    /// Which Fibonacci number to compute with the naive recursion. Each
+    /// step up costs about 1.6 times as much: 39 takes about half a second
+    /// in a debug build, 30 (the article's) about 10 ms.
+    #[arg(long = "fib", value_name = "N", default_value_t = 39,
+          value_parser = clap::value_parser!(u32).range(1..=42))]
+    pub fib: u32,
+}
+
+/// The flags of chapter 8 (to spawn or not to spawn).
+#[derive(Parser, Debug, Clone)]
+pub struct Chapter8Args {
+    /// How long each of the two sleeps lasts, in ms.
+    #[arg(long, value_name = "MS", default_value_t = 500, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    pub sleep_ms: u64,
+}
+
+impl Chapter8Args {
+    /// The length of each sleep.
+    pub fn sleep(&self) -> Duration {
+        Duration::from_millis(self.sleep_ms)
+    }
+}
+
+/// The flags of chapter 7 (join_all and analysis).
+#[derive(Parser, Debug, Clone)]
+pub struct Chapter7Args {
+    #[command(flatten)]
+    pub common: RequestArgs,
+
+    /// One size for every response body, in bytes (default: sizes that
+    /// differ from request to request, like real pages).
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=mock_server::MAX_BODY_BYTES as u64))]
+    pub bytes: Option<u64>,
+
+    /// How to add up the tasks' results.
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = SumWith::ForLoop)]
+    pub sum: SumWith,
+}
+
+/// The two ways chapter 7 adds up the results of `join_all`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SumWith {
+    /// A plain `for` loop, as in the article.
+    ForLoop,
+    /// `Iterator::try_fold`, which stops at the first error.
+    TryFold,
+}
+
+/// The flags of chapter 9 (bounded concurrency at scale).
+#[derive(Parser, Debug, Clone)]
+pub struct Chapter9Args {
+    #[command(flatten)]
+    pub common: RequestArgs,
+
+    /// At most this many requests in flight at once, for buffer-unordered
+    /// and join-set [default: a tenth of --requests]
+    #[arg(long, value_name = "K",
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit: Option<u32>,
+
+    /// What to run.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = Mode::Tour)]
+    pub mode: Mode,
+}
+
+impl Chapter9Args {
+    /// `--limit`, or a tenth of the requests (at least 1).
+    pub fn limit(&self) -> usize {
+        self.limit
+            .map_or(self.common.count() / 10, |k| k as usize)
+            .max(1)
+    }
+}
+
+/// What chapter 9 runs.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// All of it: the descriptor budget, a table of limits, JoinSet with a
+    /// semaphore, a timeout and a select!.
+    Tour,
+    /// Every request spawned at once, with no limit.
+    Unbounded,
+    /// At most --limit at once with futures' `buffer_unordered`.
+    BufferUnordered,
+    /// At most --limit at once with a `JoinSet` and a `Semaphore`.
+    JoinSet,
+    /// One slow request under `tokio::time::timeout`.
+    Timeout,
+    /// One slow request raced against a deadline with `select!` (Ctrl-C
+    /// ends every mode the same way).
+    Select,
 }
 
 #[cfg(test)]
@@ -109,6 +253,20 @@ mod tests {
         let argv = std::iter::once("x").chain(args.iter().copied());
         let matches = command.try_get_matches_from(argv)?;
         RequestArgs::from_arg_matches(&matches)
+    }
+
+    #[test]
+    fn a_bad_value_gives_one_error_line_and_the_usage() {
+        let e = parse(&["--requests", "abc"]).unwrap_err();
+        let mut command = RequestArgs::command().bin_name("cargo run -p chapter5 --");
+        let text = usage_error(&mut command, &e);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[0].starts_with("error: invalid value 'abc'"), "{text}");
+        assert!(
+            lines[1].starts_with("Usage: cargo run -p chapter5 --"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -132,5 +290,117 @@ mod tests {
         }
         let a = parse(&["--requests", "3", "--delay-ms", "50", "--timeout-ms", "0"]).unwrap();
         assert_eq!((a.count(), a.delay_ms(), a.timeout()), (3, 50, None));
+    }
+
+    fn argv(args: &[&str]) -> Vec<std::ffi::OsString> {
+        std::iter::once("x")
+            .chain(args.iter().copied())
+            .map(Into::into)
+            .collect()
+    }
+
+    #[test]
+    fn chapter4_takes_a_fibonacci_number() {
+        let a: Chapter4Args = try_parse_from("chapter4", "about", argv(&[])).unwrap();
+        assert_eq!(a.fib, 39);
+        let a: Chapter4Args = try_parse_from("chapter4", "about", argv(&["--fib", "30"])).unwrap();
+        assert_eq!(a.fib, 30);
+        for bad in [
+            &["--fib", "abc"][..],
+            &["--fib", "0"],
+            &["--fib", "43"],
+            &["--bogus"],
+        ] {
+            let e = try_parse_from::<Chapter4Args>("chapter4", "about", argv(bad))
+                .expect_err("should be refused");
+            assert_eq!(e.exit_code(), 2, "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn chapter8_takes_a_sleep_length() {
+        let a: Chapter8Args = try_parse_from("chapter8", "about", argv(&[])).unwrap();
+        assert_eq!(a.sleep(), Duration::from_millis(500));
+        let a: Chapter8Args =
+            try_parse_from("chapter8", "about", argv(&["--sleep-ms", "200"])).unwrap();
+        assert_eq!(a.sleep(), Duration::from_millis(200));
+        for bad in [
+            &["--sleep-ms", "-5"][..],
+            &["--sleep-ms", "5"],
+            &["--sleep-ms", "x"],
+        ] {
+            let e = try_parse_from::<Chapter8Args>("chapter8", "about", argv(bad))
+                .expect_err("should be refused");
+            assert_eq!(e.exit_code(), 2, "{bad:?}: {e}");
+        }
+    }
+
+    fn chapter_parse<A: CommandFactory + FromArgMatches>(args: &[&str]) -> Result<A, clap::Error> {
+        let command = A::command()
+            .mut_arg("requests", |a| a.default_value("10"))
+            .mut_arg("delay_ms", |a| a.default_value("1000"));
+        A::from_arg_matches(&command.try_get_matches_from(argv(args))?)
+    }
+
+    #[test]
+    fn chapter7_flags() {
+        let a: Chapter7Args = chapter_parse(&[]).unwrap();
+        assert_eq!(
+            (a.common.count(), a.bytes, a.sum),
+            (10, None, SumWith::ForLoop)
+        );
+        let a: Chapter7Args =
+            chapter_parse(&["--sum", "try-fold", "--bytes", "100", "--requests", "3"]).unwrap();
+        assert_eq!(
+            (a.common.count(), a.bytes, a.sum),
+            (3, Some(100), SumWith::TryFold)
+        );
+        for bad in [
+            &["--sum", "map"][..],
+            &["--bytes", "0"],
+            &["--bytes", "99999999999"],
+        ] {
+            let e = chapter_parse::<Chapter7Args>(bad).expect_err("should be refused");
+            assert_eq!(e.exit_code(), 2, "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn chapter9_flags() {
+        let a: Chapter9Args = chapter_parse(&[]).unwrap();
+        assert_eq!(
+            (a.limit(), a.mode),
+            (1, Mode::Tour),
+            "a tenth of 10 requests"
+        );
+        let a: Chapter9Args = chapter_parse(&["--requests", "1000"]).unwrap();
+        assert_eq!(a.limit(), 100);
+        let a: Chapter9Args =
+            chapter_parse(&["--mode", "join-set", "--limit", "5", "--delay-ms", "50"]).unwrap();
+        assert_eq!(
+            (a.limit(), a.mode, a.common.delay_ms()),
+            (5, Mode::JoinSet, 50)
+        );
+        for bad in [
+            &["--limit", "0"][..],
+            &["--limit", "x"],
+            &["--mode", "fast"],
+            &["--requests", "abc"],
+        ] {
+            let e = chapter_parse::<Chapter9Args>(bad).expect_err("should be refused");
+            assert_eq!(e.exit_code(), 2, "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn help_names_the_chapter() {
+        let e = try_parse_from::<Chapter4Args>("chapter4", "CPU-heavy work", argv(&["--help"]))
+            .expect_err("help is reported as an error by clap");
+        assert_eq!(e.exit_code(), 0);
+        let text = e.to_string();
+        assert!(
+            text.contains("CPU-heavy work") && text.contains("cargo run -p chapter4 --"),
+            "{text}"
+        );
     }
 }

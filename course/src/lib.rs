@@ -10,10 +10,12 @@
 //! - [`timeline`]: when each request was sent and answered, drawn in the
 //!   terminal or as an SVG.
 //! - [`ticker`]: a task that ticks on the runtime, to see if it was blocked.
+//! - [`resources`]: open file descriptors and memory, with their limits.
 //! - [`finish`]: turns a chapter's result into a one-line error and an exit code.
 
 pub mod args;
 pub mod log;
+pub mod resources;
 pub mod server;
 pub mod testing;
 pub mod ticker;
@@ -45,16 +47,71 @@ pub fn finish(result: Result<()>) -> ExitCode {
 }
 
 /// The error and its causes on one line, without repeats (reqwest's
-/// messages often repeat their source).
+/// messages often repeat their source, and the URL a context already named).
+/// A request that ran out of time says which flag sets the limit.
 pub fn one_line(e: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
+    let mut timed_out = false;
     for cause in e.chain() {
-        let text = cause.to_string();
+        let mut text = cause.to_string();
+        if let Some(http) = cause.downcast_ref::<reqwest::Error>() {
+            timed_out |= http.is_timeout();
+            // "error sending request for url (http://...)": drop the URL if
+            // an earlier part ("GET http://...") already names it.
+            if let Some(url) = http.url() {
+                let named = format!(" for url ({url})");
+                if parts.iter().any(|p| p.contains(url.as_str())) {
+                    text = text.replace(&named, "");
+                }
+            }
+        }
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
     }
+    if timed_out {
+        parts.push(String::from(
+            "the server took longer than the client's timeout (raise it with --timeout-ms)",
+        ));
+    }
     parts.join(": ").replace('\n', " ")
+}
+
+/// A task that did not finish, as a readable error: "task 3 panicked:
+/// boom" or "task 3 was cancelled". `n` is the chapter's own number for
+/// the task (tokio's task ids are not the ones the log shows).
+///
+/// `handle.await` gives `Err(JoinError)` when the task panicked or was
+/// aborted; its own `Result` is inside the `Ok`.
+pub fn join_error(n: usize, e: tokio::task::JoinError) -> anyhow::Error {
+    if e.is_cancelled() {
+        return anyhow::anyhow!("task {n} was cancelled");
+    }
+    match e.try_into_panic() {
+        Ok(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| String::from("(a panic without a message)"));
+            anyhow::anyhow!("task {n} panicked: {message}")
+        }
+        Err(e) => anyhow::anyhow!("task {n} failed: {e}"),
+    }
+}
+
+/// The name and number of the calling thread, for log lines: `main #1`,
+/// `tokio-runtime-worker #3`. Tokio names all its worker threads alike, so
+/// the number tells them apart.
+pub fn thread_label() -> String {
+    let thread = std::thread::current();
+    // `ThreadId` prints as `ThreadId(3)`; keep the number.
+    let id = format!("{:?}", thread.id());
+    let number = id
+        .trim_start_matches("ThreadId(")
+        .trim_end_matches(')')
+        .to_string();
+    format!("{} #{number}", thread.name().unwrap_or("unnamed"))
 }
 
 /// How a batch of requests went, in one sentence:
@@ -78,6 +135,7 @@ pub fn requests_summary(
     let verdict = match peak {
         _ if requests <= 1 => String::from("a single request"),
         Some(1) => String::from("one after the other"),
+        Some(2) if requests == 2 => String::from("both at once"),
         Some(p) if p == requests => format!("all {requests} at once"),
         Some(p) => format!("at most {p} at a time"),
         None if took >= serial => String::from("about the sum of the delays: one after the other"),
@@ -103,15 +161,79 @@ mod tests {
         );
         let got = requests_summary(10, s(1), Duration::from_millis(1010), Some(10));
         assert!(got.ends_with("all 10 at once"), "{got}");
+        let got = requests_summary(2, s(1), Duration::from_millis(1003), Some(2));
+        assert!(got.ends_with("took 1.003 s: both at once"), "{got}");
         let got = requests_summary(100, s(1), s(10), Some(10));
         assert!(got.ends_with("at most 10 at a time"), "{got}");
         let got = requests_summary(2, s(1), Duration::from_millis(1010), None);
         assert!(got.contains("overlapped"), "{got}");
     }
 
+    #[tokio::test(flavor = "current_thread")]
+    async fn join_errors_read_well() {
+        let panicked = tokio::spawn(async { panic!("boom") }).await.unwrap_err();
+        assert_eq!(join_error(3, panicked).to_string(), "task 3 panicked: boom");
+        let n = 7;
+        let formatted = tokio::spawn(async move { panic!("bad {n}") })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            join_error(1, formatted).to_string(),
+            "task 1 panicked: bad 7"
+        );
+        let forever = tokio::spawn(std::future::pending::<()>());
+        forever.abort();
+        let cancelled = forever.await.unwrap_err();
+        assert_eq!(join_error(2, cancelled).to_string(), "task 2 was cancelled");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn http_errors_name_the_url_once_and_explain_timeouts() {
+        use anyhow::Context as _;
+        // A listener that accepts but never answers: the client times out.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/slow", listener.local_addr().unwrap());
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_millis(100))
+            .build()
+            .unwrap();
+        let e = client
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))
+            .unwrap_err();
+        let line = one_line(&e);
+        assert_eq!(line.matches(&url).count(), 1, "{line}");
+        assert!(
+            line.contains("timed out") && line.contains("--timeout-ms"),
+            "{line}"
+        );
+        drop(listener);
+    }
+
     #[test]
     fn errors_fit_on_one_line() {
         let e = anyhow::anyhow!("connection refused\nretry later").context("GET http://x");
         assert_eq!(one_line(&e), "GET http://x: connection refused retry later");
+    }
+
+    #[test]
+    fn thread_labels_tell_threads_apart() {
+        let label = |name: &str| {
+            std::thread::Builder::new()
+                .name(name.to_string())
+                .spawn(thread_label)
+                .unwrap()
+                .join()
+                .unwrap()
+        };
+        let (a, b) = (label("worker"), label("worker"));
+        assert!(
+            a.starts_with("worker #") && b.starts_with("worker #"),
+            "{a} {b}"
+        );
+        assert_ne!(a, b);
+        assert!(a["worker #".len()..].parse::<u64>().is_ok(), "{a}");
     }
 }

@@ -22,9 +22,21 @@ impl Server {
     /// Uses `DELAY_SERVER_URL` if set, else starts an embedded server.
     /// Needs a tokio runtime with the `net` and `time` drivers.
     pub async fn start() -> crate::Result<Server> {
-        match std::env::var(SERVER_URL_ENV) {
-            Ok(url) if !url.trim().is_empty() => Server::external(url.trim()).await,
-            _ => Server::embedded(mock_server::DelayServer::builder()).await,
+        Server::start_with(mock_server::DelayServer::builder()).await
+    }
+
+    /// Like [`Server::start`], with settings for the embedded server (more
+    /// workers for a chapter that sends thousands of requests, say). The
+    /// settings do not apply to a server named by `DELAY_SERVER_URL`.
+    pub async fn start_with(builder: mock_server::Builder) -> crate::Result<Server> {
+        Server::start_from(std::env::var(SERVER_URL_ENV).ok().as_deref(), builder).await
+    }
+
+    /// [`Server::start_with`], given the value of `DELAY_SERVER_URL`.
+    async fn start_from(url: Option<&str>, builder: mock_server::Builder) -> crate::Result<Server> {
+        match url {
+            Some(url) if !url.trim().is_empty() => Server::external(url.trim()).await,
+            _ => Server::embedded(builder).await,
         }
     }
 
@@ -103,5 +115,67 @@ impl Server {
     /// Peak requests in flight as the embedded server saw them.
     pub fn peak_in_flight(&self) -> Option<usize> {
         self.embedded_server().map(DelayServer::peak_in_flight)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn get(url: &str) {
+        let response = reqwest::get(url).await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        response.bytes().await.unwrap();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn embedded_servers_take_the_given_settings() {
+        // record_limit(1) is visible from outside: only the last request is
+        // kept, though all are counted.
+        let builder = mock_server::DelayServer::builder()
+            .workers(2)
+            .record_limit(1);
+        let server = Server::start_from(None, builder.clone()).await.unwrap();
+        let embedded = server.embedded_server().expect("no URL: embedded");
+        for _ in 0..3 {
+            get(&server.delay_url(0)).await;
+        }
+        assert_eq!(embedded.total_requests(), 3);
+        assert_eq!(server.requests().map(|r| r.len()), Some(1));
+        // An empty variable counts as unset.
+        let blank = Server::start_from(Some("  "), builder).await.unwrap();
+        assert!(blank.embedded_server().is_some());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_url_names_an_external_server() {
+        let real = mock_server::DelayServer::start().await.unwrap();
+        let url = format!("{}/", real.base_url());
+        let builder = mock_server::DelayServer::builder();
+        let server = Server::start_from(Some(&url), builder.clone())
+            .await
+            .unwrap();
+        assert!(server.embedded_server().is_none());
+        assert_eq!(server.base_url(), real.base_url(), "trailing slash dropped");
+        assert_eq!(server.peak_in_flight(), None);
+        get(&server.delay_url_to(0, "http://www.google.co.uk")).await;
+        assert_eq!(
+            real.requests()[0].path,
+            "/delay/0/url/http://www.google.co.uk"
+        );
+
+        // A closed port: one line naming the URL and what to do.
+        let closed = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}", probe.local_addr().unwrap())
+        };
+        let e = Server::start_from(Some(&closed), builder)
+            .await
+            .unwrap_err();
+        let line = crate::one_line(&e);
+        assert!(
+            line.contains(&closed) && line.contains("cargo run -p mock-server"),
+            "{line}"
+        );
     }
 }

@@ -4,6 +4,11 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod faults;
+mod servers;
+
+pub use servers::{StatusServer, TestServer};
+
 /// What a finished run printed and how it ended.
 #[derive(Debug)]
 pub struct Run {
@@ -86,5 +91,48 @@ pub fn run(bin: impl AsRef<Path>, args: &[&str], envs: &[(&str, &str)], deadline
         took: started.elapsed(),
         stdout: out.join().unwrap_or_default(),
         stderr: err.join().unwrap_or_default(),
+    }
+}
+
+/// The log lines in a chapter's output (`1.004 [INFO] - Got response 1`),
+/// as (seconds since start, message), in order. Other lines are skipped.
+pub fn log_lines(output: &str) -> Vec<(f64, String)> {
+    output
+        .lines()
+        .filter_map(|line| {
+            let (secs, rest) = line.split_once(' ')?;
+            let secs: f64 = secs.parse().ok()?;
+            let (_level, message) = rest.strip_prefix('[')?.split_once("] - ")?;
+            Some((secs, message.to_string()))
+        })
+        .collect()
+}
+
+/// The number that follows `marker` on the first line that contains it:
+/// `number_after("longest gap: 512 ms", "longest gap:") == Some(512.0)`.
+pub fn number_after(output: &str, marker: &str) -> Option<f64> {
+    output.lines().find_map(|line| {
+        let rest = line.split_once(marker)?.1.trim_start();
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        rest[..end].parse().ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_log_lines_and_figures() {
+        let out = "0.004 [INFO] - created\nplain text\n1.250 [WARN] - a - b\nstall: 12.5 ms\n";
+        assert_eq!(
+            log_lines(out),
+            vec![(0.004, "created".to_string()), (1.25, "a - b".to_string())]
+        );
+        assert_eq!(number_after(out, "stall:"), Some(12.5));
+        assert_eq!(number_after(out, "missing"), None);
+        assert_eq!(number_after("x: none", "x:"), None);
     }
 }

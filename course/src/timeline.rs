@@ -27,6 +27,9 @@ pub struct Span {
     /// Answered, in seconds since the program started; `None` if it never
     /// finished (cancelled or still running).
     pub end: Option<f64>,
+    /// When an unfinished span's future was dropped (a timeout or a
+    /// `select!` cancelled it), in seconds since the program started.
+    pub dropped: Option<f64>,
 }
 
 /// A shared record of spans. Cloning it is cheap and every clone records
@@ -37,18 +40,34 @@ pub struct Timeline {
 }
 
 /// A span that has started; [`Started::end`] records its end. Dropping it
-/// without `end` leaves the span unfinished (drawn as cancelled).
+/// without `end` leaves the span unfinished, drawn as cancelled at the
+/// moment it was dropped.
 #[derive(Debug)]
 pub struct Started {
     timeline: Timeline,
     index: usize,
+    ended: bool,
 }
 
 impl Started {
     /// Records the end of the span, now.
-    pub fn end(self) {
+    pub fn end(mut self) {
         let now = secs(Instant::now());
         self.timeline.spans.lock().unwrap()[self.index].end = Some(now);
+        self.ended = true;
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if self.ended {
+            return;
+        }
+        let now = secs(Instant::now());
+        // No unwrap in a drop: a poisoned lock only loses the record.
+        if let Ok(mut spans) = self.timeline.spans.lock() {
+            spans[self.index].dropped = Some(now);
+        }
     }
 }
 
@@ -74,10 +93,12 @@ impl Timeline {
             label: label.into(),
             start: secs(Instant::now()),
             end: None,
+            dropped: None,
         });
         Started {
             timeline: self.clone(),
             index: spans.len() - 1,
+            ended: false,
         }
     }
 
@@ -96,6 +117,18 @@ impl Timeline {
         let mut spans = self.spans.lock().unwrap().clone();
         spans.sort_by(|a, b| a.start.total_cmp(&b.start));
         spans
+    }
+
+    /// The labels of the finished spans, in the order they ended: which
+    /// answer came back first, which analysis was done first.
+    pub fn end_order(&self) -> Vec<String> {
+        let mut done: Vec<Span> = self
+            .spans()
+            .into_iter()
+            .filter(|s| s.end.is_some())
+            .collect();
+        done.sort_by(|a, b| a.end.unwrap_or(0.0).total_cmp(&b.end.unwrap_or(0.0)));
+        done.into_iter().map(|s| s.label).collect()
     }
 
     /// The largest number of spans that overlapped, as the client saw them.
@@ -137,6 +170,7 @@ impl Timeline {
                     label: format!("#{first}–{last}"),
                     start: group.iter().map(|s| s.start).fold(f64::INFINITY, f64::min),
                     end,
+                    dropped: None,
                 }
             })
             .collect()
@@ -144,9 +178,21 @@ impl Timeline {
 
     fn extent(rows: &[Span]) -> f64 {
         rows.iter()
-            .map(|s| s.end.unwrap_or(s.start))
+            .map(|s| s.end.or(s.dropped).unwrap_or(s.start))
             .fold(0.0_f64, f64::max)
             .max(0.001)
+    }
+
+    /// Where the drawing starts: at 0, the start of the program, unless
+    /// all the spans began late (a chapter that did other work first); then
+    /// at the tenth of a second before the first one.
+    fn origin(rows: &[Span], total: f64) -> f64 {
+        let first = rows.iter().map(|s| s.start).fold(f64::INFINITY, f64::min);
+        if first.is_finite() && first > total * 0.25 {
+            (first * 10.0).floor() / 10.0
+        } else {
+            0.0
+        }
     }
 
     /// The timeline as text, one row per span.
@@ -156,29 +202,39 @@ impl Timeline {
             return String::from("timeline: nothing was tracked\n");
         }
         let total = Self::extent(&rows);
+        let origin = Self::origin(&rows, total);
+        let span = (total - origin).max(0.001);
         let width = rows
             .iter()
             .map(|r| r.label.chars().count())
             .max()
             .unwrap_or(0);
-        let col_ms = total * 1000.0 / BAR as f64;
+        let col_ms = span * 1000.0 / BAR as f64;
+        let from_text = if origin == 0.0 {
+            String::from("0")
+        } else {
+            format!("{origin:.3}")
+        };
         let mut out = format!(
-            "Timeline: 0 to {total:.3} s, one column = {col_ms:.0} ms, █ = waiting for the answer\n"
+            "Timeline: {from_text} to {total:.3} s, one column = {col_ms:.0} ms, █ = waiting for the answer\n"
         );
+        let column = |t: f64| (t - origin) / span * BAR as f64;
         for row in &rows {
-            let from = ((row.start / total) * BAR as f64).floor() as usize;
+            let from = column(row.start).floor() as usize;
             let to = row
                 .end
-                .map(|e| ((e / total) * BAR as f64).ceil() as usize)
+                .or(row.dropped)
+                .map(|e| column(e).ceil() as usize)
                 .unwrap_or(BAR);
-            let to = to.clamp(from + 1, BAR);
             let from = from.min(BAR - 1);
+            let to = to.clamp(from + 1, BAR);
             let bar: String = (0..BAR)
                 .map(|i| if (from..to).contains(&i) { '█' } else { '·' })
                 .collect();
-            let end = match row.end {
-                Some(e) => format!("{e:.3} s"),
-                None => String::from("never answered"),
+            let end = match (row.end, row.dropped) {
+                (Some(e), _) => format!("{e:.3} s"),
+                (None, Some(d)) => format!("never answered, cancelled at {d:.3} s"),
+                (None, None) => String::from("never answered"),
             };
             let _ = writeln!(
                 out,
@@ -198,13 +254,15 @@ impl Timeline {
     pub fn to_svg(&self, title: &str) -> String {
         let rows = self.rows();
         let total = Self::extent(&rows);
+        let origin = Self::origin(&rows, total);
+        let span = (total - origin).max(0.001);
         let label_w = 110.0;
         let plot_w = 560.0;
         let row_h = 22.0;
         let top = 40.0;
         let height = top + row_h * rows.len() as f64 + 40.0;
         let width = label_w + plot_w + 30.0;
-        let x = |t: f64| label_w + t / total * plot_w;
+        let x = |t: f64| label_w + (t - origin) / span * plot_w;
         let mut svg = format!(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
              viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n\
@@ -213,8 +271,8 @@ impl Timeline {
             escape(title)
         );
         // Time axis: a grid line every "nice" step.
-        let step = nice_step(total);
-        let mut t = 0.0;
+        let step = nice_step(span);
+        let mut t = origin;
         while t <= total + 1e-9 {
             let _ = writeln!(
                 svg,
@@ -228,7 +286,7 @@ impl Timeline {
         }
         for (i, row) in rows.iter().enumerate() {
             let y = top + row_h * i as f64;
-            let end = row.end.unwrap_or(total);
+            let end = row.end.or(row.dropped).unwrap_or(total);
             let fill = if row.end.is_some() {
                 "#3b7dd8"
             } else {
@@ -308,6 +366,7 @@ mod tests {
                 label: format!("request {}", i + 1),
                 start: *s,
                 end: *e,
+                dropped: None,
             });
         }
         t
@@ -341,6 +400,55 @@ mod tests {
         let t = tl(&many);
         assert_eq!(t.render().lines().count(), MAX_ROWS + 1);
         assert!(t.render().contains("#1–42"), "{}", t.render());
+    }
+
+    #[test]
+    fn end_order_follows_the_ends_not_the_starts() {
+        let t = tl(&[
+            (0.0, Some(3.0)),
+            (0.1, Some(1.0)),
+            (0.2, None),
+            (0.3, Some(2.0)),
+        ]);
+        assert_eq!(t.end_order(), ["request 2", "request 4", "request 1"]);
+    }
+
+    #[test]
+    fn a_late_batch_is_drawn_from_its_start() {
+        // Spans that start at 2.9 s of a run: the drawing starts at 2.9 s,
+        // not at 0, so the bars are not squeezed into the last columns.
+        let t = tl(&[(2.93, Some(3.5)), (3.4, Some(3.95))]);
+        let text = t.render();
+        assert!(text.starts_with("Timeline: 2.900 to 3.950 s"), "{text}");
+        let first_bar = text.lines().nth(1).unwrap().split('|').nth(1).unwrap();
+        let at = first_bar.chars().position(|c| c == '█').unwrap();
+        assert!(at < 3, "the first bar starts at the left: {text}");
+        assert!(
+            t.to_svg("late").contains(">2.9 s<"),
+            "the axis starts at 2.9 s"
+        );
+        // Spans that start early keep the origin at 0.
+        let t = tl(&[(0.2, Some(1.0))]);
+        assert!(t.render().starts_with("Timeline: 0 to 1.000 s"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_dropped_span_is_drawn_as_cancelled() {
+        let t = Timeline::new();
+        // A timeout drops the tracked future after 30 ms: the span records
+        // when, and the picture ends its bar there.
+        let slow = t.track("slow", tokio::time::sleep(Duration::from_secs(5)));
+        let outcome = tokio::time::timeout(Duration::from_millis(30), slow).await;
+        assert!(outcome.is_err());
+        let span = &t.spans()[0];
+        assert_eq!(span.end, None);
+        let dropped = span.dropped.expect("the drop was recorded");
+        assert!(dropped - span.start >= 0.025, "{span:?}");
+        let text = t.render();
+        assert!(text.contains("never answered, cancelled at"), "{text}");
+        // A span alone, cancelled at once: no panic, one column at least.
+        let t = tl(&[(0.5, None)]);
+        assert!(t.render().contains("|"), "{}", t.render());
     }
 
     #[test]

@@ -17,7 +17,10 @@
 //! (see the README of this crate's folder and the tests in `tests/`):
 //! it is dropped on a plain thread, listens with a large backlog, restarts
 //! its accept loop if that loop dies, really stops when dropped, and keeps a
-//! bounded record of requests.
+//! bounded record of requests. wiremock's mock also keeps every request it
+//! answered (about 4.8 KB each); each worker clears it every
+//! [`CLEAR_EVERY`] requests, on the server's own thread, between two
+//! requests, so memory stays flat however long the server runs.
 
 mod record;
 mod routes;
@@ -30,8 +33,10 @@ pub use routes::{
 use record::Recorder;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::sync::{OnceLock, Weak};
 use std::time::{Duration, Instant};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::any};
 
@@ -39,6 +44,11 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::a
 /// makes a burst of more simultaneous connects lose SYNs and retry after a
 /// second; 4096 is also Linux's default `somaxconn` cap.
 pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// After this many requests, a worker drops the copies of requests that
+/// wiremock's mock keeps (it keeps every one it matched, with no way to turn
+/// that off), so that a server that runs all day keeps its memory flat.
+pub const CLEAR_EVERY: u64 = 1_000;
 
 /// The name of the environment variable that points the chapters at a
 /// standalone server instead of an embedded one.
@@ -147,10 +157,11 @@ impl Builder {
             recorder: Mutex::new(Recorder::new(self.record_limit)),
             log_requests: self.log_requests,
             restarts: AtomicU64::new(0),
-            servers: Mutex::new(Vec::new()),
+            clears: AtomicU64::new(0),
+            servers: Mutex::new(None),
         });
         let servers = start_workers(addr, self.workers, &shared).await?;
-        *shared.servers.lock().unwrap() = servers;
+        *shared.servers.lock().unwrap() = Some(servers);
         let watchdog = self.watchdog.map(|every| {
             tokio::spawn(watchdog(addr, self.workers, every, Arc::downgrade(&shared)))
         });
@@ -192,7 +203,10 @@ struct Shared {
     recorder: Mutex<Recorder>,
     log_requests: bool,
     restarts: AtomicU64,
-    servers: Mutex<Vec<MockServer>>,
+    clears: AtomicU64,
+    /// The running wiremock servers; `None` once the handle was dropped, so
+    /// that a watchdog restart racing with the drop cannot bring them back.
+    servers: Mutex<Option<Workers>>,
 }
 
 impl DelayServer {
@@ -263,6 +277,12 @@ impl DelayServer {
     pub fn shutdown(self) {
         drop(self);
     }
+
+    /// How many times the workers have cleared the requests wiremock's mock
+    /// keeps (see [`CLEAR_EVERY`]).
+    pub fn clears(&self) -> u64 {
+        self.shared.clears.load(Ordering::Relaxed)
+    }
 }
 
 impl Drop for DelayServer {
@@ -270,47 +290,102 @@ impl Drop for DelayServer {
         if let Some(watchdog) = self.watchdog.take() {
             watchdog.abort();
         }
-        let servers = std::mem::take(&mut *self.shared.servers.lock().unwrap());
-        drop_on_plain_thread(servers);
+        let workers = self.shared.servers.lock().unwrap().take();
+        drop(workers);
+        wait_until_port_is_free(self.addr);
     }
 }
 
-/// wiremock's `MockServer::drop` runs `futures::executor::block_on` on a
-/// tokio lock. Inside a tokio task whose cooperative budget is spent, that
-/// lock answers `Pending` forever and the drop spins at 100 % CPU. On a
-/// thread of its own, outside any runtime, there is no budget to run out.
-fn drop_on_plain_thread(servers: Vec<MockServer>) {
-    if servers.is_empty() {
-        return;
+/// Dropping a `MockServer` only tells its thread to stop; that thread closes
+/// the listener moments later. Waiting for it makes "dropped" mean
+/// "stopped": a new server can take the port at once, and a client gets
+/// "connection refused" rather than a connection nobody will serve.
+fn wait_until_port_is_free(addr: SocketAddr) {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !port_is_free(addr) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
     }
-    let dropper = std::thread::spawn(move || drop(servers));
-    // Waiting makes "dropped" mean "stopped"; dropping takes microseconds.
-    let _ = dropper.join();
+}
+
+/// Binding without SO_REUSEPORT fails with "address in use" while any
+/// listener is open on the port. SO_REUSEADDR lets the bind ignore
+/// connections in TIME_WAIT. The probe never listens, so no client can
+/// connect to it by mistake. Any other failure (out of descriptors) is no
+/// reason to keep waiting.
+fn port_is_free(addr: SocketAddr) -> bool {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    };
+    let bound = socket.and_then(|socket| {
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)
+    });
+    !matches!(bound, Err(e) if e.kind() == std::io::ErrorKind::AddrInUse)
+}
+
+/// The wiremock servers that make up one delay server, with a safe `Drop`.
+///
+/// wiremock's `MockServer::drop` (and `MockGuard::drop`) runs
+/// `futures::executor::block_on` on a tokio lock. Inside a tokio task whose cooperative budget is spent, that
+/// lock answers `Pending` and the drop never finishes (the prototype saw it
+/// spin at 100 % CPU; tokio 1.54 parks the thread instead). On a thread of
+/// its own, outside any runtime, there is no budget to run out. Wrapping the
+/// servers makes every way of dropping them safe: the handle's drop, a
+/// watchdog restart, a start-up that fails half-way, a cancelled task.
+struct Workers {
+    /// In an `Arc` so that a worker's clearing task can reach its server;
+    /// that task holds it only for a moment, through a `Weak`.
+    servers: Vec<Arc<MockServer>>,
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        let servers = std::mem::take(&mut self.servers);
+        if servers.is_empty() {
+            return;
+        }
+        let dropper = std::thread::spawn(move || drop(servers));
+        // Dropping takes microseconds; waiting keeps the order of events
+        // simple (the stop signal has been sent when this returns).
+        let _ = dropper.join();
+    }
 }
 
 async fn start_workers(
     addr: SocketAddr,
     workers: usize,
     shared: &Arc<Shared>,
-) -> Result<Vec<MockServer>, StartError> {
-    let mut servers = Vec::with_capacity(workers);
+) -> Result<Workers, StartError> {
+    // Built up in the wrapper, so that an early return (the `?` below)
+    // drops the servers started so far safely.
+    let mut started = Workers {
+        servers: Vec::with_capacity(workers),
+    };
     for _ in 0..workers {
         let listener = listen(addr)?;
         // `builder()`, not `MockServer::start()`: the latter hands out pooled
-        // servers that are never shut down. Request recording is off: wiremock
-        // would keep every request (~0.7 KB each) for the server's life.
-        let server = MockServer::builder()
-            .listener(listener)
-            .disable_request_recording()
-            .start()
-            .await;
-        Mock::given(any())
-            .respond_with(Responder(Arc::downgrade(shared)))
-            .mount(&server)
-            .await;
-        servers.push(server);
+        // servers that are never shut down. Request recording is off: the
+        // server would keep every request for its whole life. (The mock
+        // below still does; `Responder` clears it every CLEAR_EVERY requests.)
+        let server = Arc::new(
+            MockServer::builder()
+                .listener(listener)
+                .disable_request_recording()
+                .start()
+                .await,
+        );
+        started.servers.push(Arc::clone(&server));
+        let slot = Arc::new(Slot {
+            server: OnceLock::new(),
+            since_clear: AtomicU64::new(0),
+            clearing: AtomicBool::new(false),
+        });
+        let _ = slot.server.set(Arc::downgrade(&server));
+        mount(&server, Arc::downgrade(shared), slot).await;
     }
-    Ok(servers)
+    Ok(started)
 }
 
 /// A listener with a large backlog. SO_REUSEPORT lets several workers (and
@@ -367,17 +442,77 @@ async fn watchdog(
         log::warn!("delay server on {addr} stopped accepting connections; restarting it");
         match start_workers(addr, workers, &shared).await {
             Ok(fresh) => {
-                let dead = std::mem::replace(&mut *shared.servers.lock().unwrap(), fresh);
+                let mut servers = shared.servers.lock().unwrap();
+                let Some(running) = servers.as_mut() else {
+                    // The handle was dropped while we restarted: stop the
+                    // fresh servers too instead of bringing them back.
+                    drop(servers);
+                    drop(fresh);
+                    return;
+                };
+                let dead = std::mem::replace(running, fresh);
+                drop(servers);
                 shared.restarts.fetch_add(1, Ordering::Relaxed);
-                drop_on_plain_thread(dead);
+                drop(dead);
             }
             Err(e) => log::warn!("restarting the delay server failed, will retry: {e}"),
         }
     }
 }
 
+/// The one mock of a worker: answers every request.
+async fn mount(server: &MockServer, shared: Weak<Shared>, slot: Arc<Slot>) {
+    Mock::given(any())
+        .respond_with(Responder { shared, slot })
+        .mount(server)
+        .await;
+}
+
+/// What a worker's responder knows about its own wiremock server.
+struct Slot {
+    server: OnceLock<Weak<MockServer>>,
+    since_clear: AtomicU64,
+    clearing: AtomicBool,
+}
+
 /// Answers every request: routes it, records it, logs it.
-struct Responder(std::sync::Weak<Shared>);
+struct Responder {
+    shared: Weak<Shared>,
+    slot: Arc<Slot>,
+}
+
+impl Responder {
+    /// Drops the requests wiremock's mock keeps, by resetting the server and
+    /// mounting a fresh mock. A request handled between the two steps would
+    /// get wiremock's empty 404, so both run in one go on the worker's own
+    /// thread, where requests are handled: `respond` runs on that thread, the
+    /// task spawned here runs there too, and while it runs no request can.
+    /// `unconstrained` keeps tokio's cooperative budget from pausing it
+    /// between the two steps.
+    fn clear_kept_requests(&self) {
+        if self.slot.since_clear.fetch_add(1, Ordering::Relaxed) + 1 < CLEAR_EVERY
+            || self.slot.clearing.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.slot.clearing.store(false, Ordering::Release);
+            return;
+        };
+        let (shared, slot) = (self.shared.clone(), Arc::clone(&self.slot));
+        runtime.spawn(tokio::task::unconstrained(async move {
+            if let Some(server) = slot.server.get().and_then(Weak::upgrade) {
+                server.reset().await;
+                mount(&server, shared.clone(), Arc::clone(&slot)).await;
+                slot.since_clear.store(0, Ordering::Relaxed);
+                if let Some(shared) = shared.upgrade() {
+                    shared.clears.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            slot.clearing.store(false, Ordering::Release);
+        }));
+    }
+}
 
 impl Respond for Responder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
@@ -385,13 +520,18 @@ impl Respond for Responder {
         let path = request.url.path();
         let decision = route(request.method.as_str(), path, request.url.query());
         let (template, delay, status) = match decision {
-            Route::Delay { delay, bytes } => (
-                ResponseTemplate::new(200)
-                    .set_body_raw(body_for(path, bytes), "text/plain; charset=utf-8")
-                    .set_delay(delay),
-                delay,
-                200,
-            ),
+            Route::Delay { delay, bytes } => {
+                let template = text(200, body_for(path, bytes));
+                // No delay for `/delay/0`: wiremock sleeps even for zero,
+                // and a tokio timer fires on the next millisecond tick, so
+                // every quick request would cost about a millisecond.
+                let template = if delay.is_zero() {
+                    template
+                } else {
+                    template.set_delay(delay)
+                };
+                (template, delay, 200)
+            }
             Route::BadRequest(reason) => (text(400, format!("{reason}\n")), Duration::ZERO, 400),
             Route::NotFound => (text(404, ROUTES_HELP.to_string()), Duration::ZERO, 404),
             Route::MethodNotAllowed => (
@@ -400,7 +540,8 @@ impl Respond for Responder {
                 405,
             ),
         };
-        if let Some(shared) = self.0.upgrade() {
+        self.clear_kept_requests();
+        if let Some(shared) = self.shared.upgrade() {
             if shared.log_requests {
                 log::info!(
                     "{:>9.3}s  {status}  delay {:>5} ms  {path}",

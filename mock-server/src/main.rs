@@ -40,6 +40,7 @@ async fn main() -> ExitCode {
     )
     .format(|buf, record| writeln!(buf, "[{}] {}", record.level(), record.args()))
     .init();
+    quiet_wiremock_panics();
 
     if !args.bind.is_loopback() {
         if !args.allow_remote {
@@ -73,6 +74,17 @@ async fn main() -> ExitCode {
         }
     };
 
+    // Install the Ctrl-C handler before announcing the address: a script
+    // that reads the address and at once sends SIGINT must not kill the
+    // process with the default action. The first poll installs it.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let early = tokio::select! {
+        biased;
+        result = &mut ctrl_c => Some(result),
+        () = std::future::ready(()) => None,
+    };
+
     let base = server.base_url();
     println!("Delay server listening on {base}");
     println!("Try:");
@@ -83,7 +95,11 @@ async fn main() -> ExitCode {
     println!("Use it from the chapters: DELAY_SERVER_URL={base} cargo run -p chapter5");
     println!("Press Ctrl-C to stop.");
 
-    if let Err(e) = tokio::signal::ctrl_c().await {
+    let signalled = match early {
+        Some(result) => result,
+        None => ctrl_c.await,
+    };
+    if let Err(e) = signalled {
         eprintln!("error: cannot listen for Ctrl-C: {e}");
         return ExitCode::FAILURE;
     }
@@ -93,4 +109,32 @@ async fn main() -> ExitCode {
     );
     server.shutdown();
     ExitCode::SUCCESS
+}
+
+/// wiremock 0.6.5 panics on some malformed requests (a body that ends early,
+/// an absolute URL it cannot parse). The panic happens in the task of that
+/// one connection: tokio contains it, the connection closes and the server
+/// goes on. The default hook would still print a multi-line panic report
+/// for each such request; a one-line warning says the same.
+fn quiet_wiremock_panics() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info
+            .location()
+            .is_some_and(|at| at.file().contains("wiremock"))
+        {
+            let message = info
+                .payload()
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| info.payload().downcast_ref::<&str>().copied())
+                .unwrap_or("no message");
+            log::warn!(
+                "dropped a malformed request: {}",
+                message.replace('\n', " ")
+            );
+        } else {
+            default_hook(info);
+        }
+    }));
 }

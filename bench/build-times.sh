@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Build times a learner meets, measured in fresh target directories under
+# /tmp so that nothing is reused from earlier builds. Slow by nature
+# (several minutes on 2 cores), so it is kept out of the main bench table.
+#
+#   bench/build-times.sh [--markdown FILE] [EXERCISE_PACKAGE]
+#
+# Measures:
+#   1. cold `cargo run -p chapter1`   (target <= 15 s)
+#   2. cold `cargo test` at the root  (target <= 90 s on 2 cores)
+#   3. warm edit -> `cargo test -p EXERCISE` (target <= 5 s); the edit is a
+#      `touch` of the exercise's source. Starters fail their tests until
+#      solved: a test failure there is expected, only the time counts.
+# The registry cache (~/.cargo/registry) is used as is: "cold" means no
+# compiled artifacts, not a fresh download.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+markdown=""
+exercise=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --markdown) markdown="${2:?--markdown needs a FILE}"; shift 2 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -*) echo "error: unknown option $1" >&2; exit 2 ;;
+        *) exercise="$1"; shift ;;
+    esac
+done
+
+work="$(mktemp -d /tmp/async-tour-build-times.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+unset RUSTC_WRAPPER CARGO_BUILD_RUSTC_WRAPPER CARGO_TARGET_DIR
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+verdict() { awk -v t="$1" -v lim="$2" 'BEGIN { print (t <= lim) ? "met" : "NOT met" }'; }
+
+rows=()
+row() { rows+=("| $1 | $2 | $3 | $4 |"); echo "  $1: $2" >&2; }
+
+# run LABEL TARGET_DIR CMD...: sets LAST_TIME (seconds) and LAST_STATUS;
+# the output goes to $work/LABEL.log
+run() {
+    local label="$1" dir="$2"; shift 2
+    local start end
+    LAST_STATUS=0
+    start=$(now)
+    CARGO_TARGET_DIR="$dir" "$@" >"$work/$label.log" 2>&1 || LAST_STATUS=$?
+    end=$(now)
+    LAST_TIME=$(elapsed "$start" "$end")
+}
+
+load_start=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?")
+echo "build-times: $(nproc) cores, load average $load_start; logs in $work (removed at exit)" >&2
+
+# 1. cold cargo run -p chapter1: the build, then the program itself.
+if cargo metadata --no-deps --format-version 1 2>/dev/null | grep -q '"name":"chapter1"'; then
+    run chapter1-build "$work/t1" cargo build -p chapter1
+    t_build=$LAST_TIME
+    s_build=$LAST_STATUS
+    run chapter1-run "$work/t1" cargo run -q -p chapter1
+    t_run=$LAST_TIME
+    s_run=$LAST_STATUS
+    total=$(awk -v a="$t_build" -v b="$t_run" 'BEGIN { printf "%.1f", a + b }')
+    note="build $t_build s + run $t_run s"
+    [ "$s_build" -ne 0 ] || [ "$s_run" -ne 0 ] && note="$note; FAILED (exit $s_build/$s_run)"
+    row 'cold `cargo run -p chapter1`' "$total s ($note)" "≤ 15 s (build)" "$(verdict "$t_build" 15)"
+else
+    row 'cold `cargo run -p chapter1`' "not run: no package chapter1 yet" "≤ 15 s" ""
+fi
+rm -rf "$work/t1"
+
+# 2. cold cargo test at the root (default members): build, then run.
+run test-build "$work/t2" cargo test --no-run
+t_build=$LAST_TIME
+s_build=$LAST_STATUS
+run test-run "$work/t2" cargo test -q
+t_run=$LAST_TIME
+s_run=$LAST_STATUS
+total=$(awk -v a="$t_build" -v b="$t_run" 'BEGIN { printf "%.1f", a + b }')
+note="build $t_build s + tests $t_run s"
+[ "$s_build" -ne 0 ] && note="$note; build FAILED"
+[ "$s_run" -ne 0 ] && note="$note; some tests FAILED"
+row 'cold `cargo test` (workspace)' "$total s ($note)" "≤ 90 s" "$(verdict "$total" 90)"
+
+# 3. warm edit -> cargo test -p EXERCISE, in the target dir of step 2.
+if [ -z "$exercise" ]; then
+    for manifest in exercises/*/Cargo.toml; do
+        [ -f "$manifest" ] || continue
+        exercise=$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$manifest" | head -1)
+        # The first real exercise, not a shared helper crate.
+        case "$exercise" in *checker*|*common*|*shared*) exercise=""; continue ;; esac
+        [ -n "$exercise" ] && break
+    done
+fi
+if [ -n "$exercise" ]; then
+    src=$(cargo metadata --no-deps --format-version 1 2>/dev/null |
+        python3 -c 'import json,sys
+m=json.load(sys.stdin); name=sys.argv[1]
+for p in m["packages"]:
+    if p["name"]==name:
+        for t in p["targets"]:
+            print(t["src_path"]); break' "$exercise" 2>/dev/null | head -1)
+    if [ -n "$src" ] && [ -f "$src" ]; then
+        run exercise-first "$work/t2" cargo test -p "$exercise"
+        touch "$src"
+        run exercise-edit "$work/t2" cargo test -p "$exercise"
+        t=$LAST_TIME
+        note="touch $(basename "$src"), rebuild and test"
+        [ "$LAST_STATUS" -ne 0 ] && note="$note; tests fail (expected for an unsolved starter)"
+        row "warm edit → \`cargo test -p $exercise\`" "$t s ($note)" "≤ 5 s" "$(verdict "$t" 5)"
+    else
+        row "warm edit → \`cargo test -p $exercise\`" "not run: no source found for $exercise" "≤ 5 s" ""
+    fi
+else
+    row 'warm edit → `cargo test -p <exercise>`' "not run: no exercise package yet" "≤ 5 s" ""
+fi
+
+load_end=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?")
+{
+    echo "Build times on $(nproc) cores, $(rustc --version 2>/dev/null), load average $load_start at the start, $load_end at the end."
+    echo
+    echo "| Build | Time | Target | Verdict |"
+    echo "|---|---|---|---|"
+    printf '%s\n' "${rows[@]}"
+} | tee "${markdown:-/dev/null}"

@@ -1,0 +1,69 @@
+//! Chapter 4, black-box: the ticker keeps ticking while fib runs in
+//! spawn_blocking, and stalls for about the whole computation when the
+//! same fib runs inline in an async task.
+
+use course::testing::{number_after, run};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_chapter4");
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// (computing time in s, longest ticker gap in ms) from the summary line
+/// that starts with `case`.
+fn figures(stdout: &str, case: &str) -> (f64, f64) {
+    let line = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with(case))
+        .unwrap_or_else(|| panic!("no summary line {case:?}\n{stdout}"));
+    (
+        number_after(line, "computed in").expect("time"),
+        number_after(line, "longest ticker gap").expect("gap"),
+    )
+}
+
+#[test]
+fn spawn_blocking_keeps_the_runtime_ticking_and_inline_work_stalls_it() {
+    // fib(37): a few hundred ms in a debug build, a bit more on a busy machine.
+    let run = run(BIN, &["--fib", "37"], &[], DEADLINE);
+    let t = run.transcript();
+    assert_eq!(run.code, Some(0), "{t}");
+    assert!(run.stdout.contains("fib(37) = 24157817"), "{t}");
+
+    let (blocking_s, blocking_gap) = figures(&run.stdout, "with spawn_blocking:");
+    let (inline_s, inline_gap) = figures(&run.stdout, "inline in a task:");
+    let (blocking_ms, inline_ms) = (blocking_s * 1000.0, inline_s * 1000.0);
+    assert!(
+        blocking_ms >= 50.0 && inline_ms >= 50.0,
+        "fib(37) was too quick to show anything: {t}"
+    );
+    // The bad case is asserted as bad: the ticker waited for at least half
+    // of the inline computation.
+    assert!(
+        inline_gap >= inline_ms * 0.5,
+        "inline fib took {inline_ms} ms but the ticker's longest gap was only {inline_gap} ms\n{t}"
+    );
+    // With spawn_blocking the runtime's thread stayed free.
+    assert!(
+        blocking_gap < blocking_ms * 0.5,
+        "fib in spawn_blocking took {blocking_ms} ms and still starved the ticker for {blocking_gap} ms\n{t}"
+    );
+    assert!(inline_gap > 2.0 * blocking_gap, "{t}");
+}
+
+#[test]
+fn help_works_and_bad_flags_are_usage_errors() {
+    let help = run(BIN, &["--help"], &[], DEADLINE);
+    assert_eq!(help.code, Some(0), "{}", help.transcript());
+    assert!(help.stdout.contains("--fib"), "{}", help.transcript());
+    for bad in [
+        &["--fib", "abc"][..],
+        &["--fib", "-5"],
+        &["--fib", "99"],
+        &["--bogus"],
+    ] {
+        let run = run(BIN, bad, &[], DEADLINE);
+        assert_eq!(run.code, Some(2), "{bad:?}: {}", run.transcript());
+        assert!(!run.stderr.contains("panicked"), "{}", run.transcript());
+        assert!(run.stdout.is_empty(), "{}", run.transcript());
+    }
+}

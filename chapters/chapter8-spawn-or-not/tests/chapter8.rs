@@ -1,0 +1,75 @@
+//! Chapter 8, black-box: std::thread::sleep inside a task starves the
+//! ticker for about the length of the sleep; tokio::time::sleep and
+//! spawn_blocking do not.
+
+use course::testing::{number_after, run};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_chapter8");
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The ticker's longest gap in ms, from the summary line starting with `case`.
+fn gap(stdout: &str, case: &str) -> f64 {
+    let line = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with(case))
+        .unwrap_or_else(|| panic!("no summary line {case:?}\n{stdout}"));
+    number_after(line, "longest gap").expect("gap")
+}
+
+#[test]
+fn only_the_blocking_sleep_starves_the_runtime() {
+    let sleep_ms = 300.0;
+    let run = run(BIN, &["--sleep-ms", "300"], &[], DEADLINE);
+    let t = run.transcript();
+    assert_eq!(run.code, Some(0), "{t}");
+
+    let std_gap = gap(&run.stdout, "std::thread::sleep in a task");
+    let tokio_gap = gap(&run.stdout, "tokio::time::sleep().await");
+    let pool_gap = gap(&run.stdout, "spawn_blocking(thread::sleep)");
+    // The ticker could not run at all during the blocking sleep.
+    assert!(
+        std_gap >= sleep_ms * 0.9,
+        "std sleep: gap {std_gap} ms\n{t}"
+    );
+    // Awaiting a tokio timer, or sleeping on the blocking pool, left the
+    // runtime's thread to the ticker.
+    assert!(
+        tokio_gap < sleep_ms * 0.5,
+        "tokio sleep: gap {tokio_gap} ms\n{t}"
+    );
+    assert!(
+        pool_gap < sleep_ms * 0.5,
+        "spawn_blocking: gap {pool_gap} ms\n{t}"
+    );
+
+    // The table of blocking std modules and their counterparts.
+    for name in [
+        "std::fs",
+        "std::net",
+        "std::sync",
+        "std::thread::sleep",
+        "tokio::fs",
+        "tokio::net",
+        "tokio::sync",
+        "spawn_blocking",
+    ] {
+        assert!(run.stdout.contains(name), "the table misses {name}\n{t}");
+    }
+}
+
+#[test]
+fn help_works_and_bad_flags_are_usage_errors() {
+    let help = run(BIN, &["--help"], &[], DEADLINE);
+    assert_eq!(help.code, Some(0), "{}", help.transcript());
+    assert!(help.stdout.contains("--sleep-ms"), "{}", help.transcript());
+    for bad in [
+        &["--sleep-ms", "-5"][..],
+        &["--sleep-ms", "abc"],
+        &["--bogus"],
+    ] {
+        let run = run(BIN, bad, &[], DEADLINE);
+        assert_eq!(run.code, Some(2), "{bad:?}: {}", run.transcript());
+        assert!(!run.stderr.contains("panicked"), "{}", run.transcript());
+    }
+}

@@ -1,0 +1,297 @@
+//! Chapter 9's claims, by mechanism:
+//!
+//! - with `--limit K`, the server never sees more than K requests in flight
+//!   (and sees exactly K when there are more than K requests), and every
+//!   request is answered;
+//! - spawning every request at once runs out of file descriptors when they
+//!   do not fit, while the bounded version of the same batch succeeds (the
+//!   test lowers the limit with `ulimit -n` to make that cheap);
+//! - a timeout and a `select!` give up on a slow request; Ctrl-C ends a run
+//!   with one line.
+
+use course::testing::{TestServer, faults, run};
+use mock_server::SERVER_URL_ENV;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_chapter9");
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Runs a bounded batch of 20 requests of 200 ms with `--limit 5` and
+/// checks what the server saw.
+fn check_limit(mode: &str) {
+    let server = TestServer::start();
+    let r = run(
+        BIN,
+        &[
+            "--mode",
+            mode,
+            "--requests",
+            "20",
+            "--limit",
+            "5",
+            "--delay-ms",
+            "200",
+        ],
+        &[(SERVER_URL_ENV, server.url())],
+        DEADLINE,
+    );
+    let transcript = r.transcript();
+    assert_eq!(r.code, Some(0), "{transcript}");
+    let seen = server.requests();
+    assert_eq!(
+        seen.len(),
+        20,
+        "every request reached the server once:\n{transcript}"
+    );
+    assert!(seen.iter().all(|s| s.status == 200), "{transcript}");
+    // Never more than 5; and with 20 to send, the limit is reached.
+    assert_eq!(server.peak_in_flight(), 5, "{transcript}");
+    // 20 requests, 5 at a time: at least 4 rounds of 200 ms.
+    assert!(r.took >= Duration::from_millis(800), "{transcript}");
+    assert!(
+        r.stdout.contains("20 requests of 200 ms took"),
+        "{transcript}"
+    );
+}
+
+#[test]
+fn buffer_unordered_keeps_to_the_limit() {
+    check_limit("buffer-unordered");
+}
+
+#[test]
+fn join_set_with_a_semaphore_keeps_to_the_limit() {
+    check_limit("join-set");
+}
+
+#[test]
+fn a_limit_above_the_batch_sends_them_all_at_once() {
+    let server = TestServer::start();
+    let r = run(
+        BIN,
+        &[
+            "--mode",
+            "join-set",
+            "--requests",
+            "8",
+            "--limit",
+            "50",
+            "--delay-ms",
+            "200",
+        ],
+        &[(SERVER_URL_ENV, server.url())],
+        DEADLINE,
+    );
+    assert_eq!(r.code, Some(0), "{}", r.transcript());
+    assert_eq!(server.requests().len(), 8);
+    assert_eq!(server.peak_in_flight(), 8, "{}", r.transcript());
+}
+
+#[test]
+fn unbounded_spawning_sends_everything_at_once() {
+    let server = TestServer::start();
+    let r = run(
+        BIN,
+        &[
+            "--mode",
+            "unbounded",
+            "--requests",
+            "30",
+            "--delay-ms",
+            "200",
+        ],
+        &[(SERVER_URL_ENV, server.url())],
+        DEADLINE,
+    );
+    assert_eq!(r.code, Some(0), "{}", r.transcript());
+    assert_eq!(server.peak_in_flight(), 30, "{}", r.transcript());
+}
+
+/// Runs chapter 9 under `ulimit -n 200`: a budget of about 75 requests in
+/// flight, with the server in the same process.
+fn with_few_descriptors(args: &str) -> course::testing::Run {
+    let script = format!("ulimit -n 200 && exec \"$0\" {args}");
+    run("sh", &["-c", &script, BIN], &[], DEADLINE)
+}
+
+#[test]
+fn spawning_more_than_the_descriptors_allow_fails_and_a_bound_fixes_it() {
+    let r = with_few_descriptors("--mode unbounded --requests 150 --delay-ms 200");
+    let line = faults::assert_one_line_error(&r);
+    assert!(line.contains("of the limit of 200"), "{}", r.transcript());
+    assert!(
+        r.stdout.contains("150 at once do not fit"),
+        "{}",
+        r.transcript()
+    );
+
+    let r = with_few_descriptors("--mode join-set --requests 150 --limit 20 --delay-ms 100");
+    assert_eq!(
+        r.code,
+        Some(0),
+        "the bounded batch fits:\n{}",
+        r.transcript()
+    );
+    assert!(
+        r.stdout.contains("150 requests of 100 ms took"),
+        "{}",
+        r.transcript()
+    );
+    assert!(
+        r.stdout.contains("at most 20 at a time"),
+        "{}",
+        r.transcript()
+    );
+}
+
+#[test]
+fn the_tour_prints_the_budget_and_a_table() {
+    let r = run(
+        BIN,
+        &["--requests", "40", "--delay-ms", "50"],
+        &[],
+        DEADLINE,
+    );
+    let transcript = r.transcript();
+    assert_eq!(r.code, Some(0), "{transcript}");
+    assert!(
+        r.stdout.contains("requests can be in flight at once"),
+        "{transcript}"
+    );
+    // One row per limit (a tenth, a quarter, half of 40), then unbounded;
+    // the in-flight column never exceeds the row's limit.
+    for k in [4, 10, 20] {
+        let name = format!("buffer_unordered({k})");
+        let row = r
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&name))
+            .expect(&name);
+        let in_flight: usize = row
+            .split_whitespace()
+            .nth(5)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no in-flight figure in {row:?}\n{transcript}"));
+        assert!(in_flight <= k, "{row}\n{transcript}");
+    }
+    assert!(r.stdout.contains("spawn all (unbounded)"), "{transcript}");
+    assert!(r.stdout.contains("No answer within 50 ms"), "{transcript}");
+    assert!(r.stdout.contains("The deadline came first"), "{transcript}");
+    // The last batch is the JoinSet one, with the default limit of 40 / 10.
+    assert!(r.stdout.ends_with("at most 4 at a time\n"), "{transcript}");
+}
+
+#[test]
+fn a_timeout_gives_up_on_a_slow_request() {
+    for (mode, gave_up) in [
+        ("timeout", "No answer within 200 ms: gave up"),
+        ("select", "The deadline came first"),
+    ] {
+        let server = TestServer::start();
+        let r = run(
+            BIN,
+            &["--mode", mode, "--delay-ms", "200"],
+            &[(SERVER_URL_ENV, server.url())],
+            DEADLINE,
+        );
+        let transcript = r.transcript();
+        assert_eq!(r.code, Some(0), "{transcript}");
+        assert!(r.stdout.contains(gave_up), "{mode}:\n{transcript}");
+        assert!(
+            r.stdout.contains("never answered"),
+            "the timeline: {transcript}"
+        );
+        // The request was sent: the server got it, asking for 400 ms.
+        let seen = server.requests();
+        assert_eq!(seen.len(), 1, "{transcript}");
+        assert_eq!(seen[0].delay, Duration::from_millis(400));
+    }
+}
+
+#[test]
+fn ctrl_c_ends_a_run_with_one_line() {
+    let server = TestServer::start();
+    let mut child = Command::new(BIN)
+        .args(["--mode", "select", "--delay-ms", "10000"])
+        .env(SERVER_URL_ENV, server.url())
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start chapter9");
+    let started = Instant::now();
+    // Wait until the request is on its way, then send SIGINT (Ctrl-C).
+    let stdout = child.stdout.take().expect("piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let sending = loop {
+        match rx.recv_timeout(DEADLINE) {
+            Ok(line) if line.contains("select!:") => break true,
+            Ok(_) => continue,
+            Err(_) => break false,
+        }
+    };
+    if !sending {
+        let _ = child.kill();
+        panic!("chapter9 never started its request");
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(kill.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            panic!("chapter9 did not end after Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut stderr)
+        .expect("read stderr");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: interrupted by Ctrl-C"),
+        "{stderr}"
+    );
+    // Long before the 10 s deadline of the select!.
+    assert!(started.elapsed() < Duration::from_secs(8), "{stderr}");
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    faults::bad_flags(BIN);
+    for bad in [&["--limit", "0"][..], &["--mode", "fast"]] {
+        let r = run(BIN, bad, &[], DEADLINE);
+        assert_eq!(r.code, Some(2), "{bad:?}\n{}", r.transcript());
+    }
+}
+
+const SHORT: &[&str] = &["--mode", "join-set", "--requests", "3"];
+
+#[test]
+fn an_unreachable_server_is_one_line() {
+    faults::unreachable_server(BIN, SHORT);
+}
+
+#[test]
+fn a_server_error_is_one_line() {
+    faults::http_500(BIN, SHORT);
+    faults::http_500(BIN, &["--mode", "buffer-unordered", "--requests", "3"]);
+}
+
+#[test]
+fn a_slow_answer_times_out_in_one_line() {
+    faults::timeout(BIN, SHORT);
+}

@@ -1,0 +1,133 @@
+//! What a run costs the operating system: open file descriptors and memory.
+//!
+//! Every TCP connection is a file descriptor, and a process may only hold so
+//! many (`ulimit -n`, the soft limit). With the delay server inside the same
+//! process, each request in flight holds two: the client's socket and the
+//! server's. These helpers read the limit and the current figures from
+//! Linux's `/proc`; elsewhere they answer `None`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// The soft limit on open file descriptors of this process (what
+/// `ulimit -n` prints), from `/proc/self/limits`.
+pub fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    parse_open_files_limit(&limits)
+}
+
+fn parse_open_files_limit(limits: &str) -> Option<u64> {
+    // "Max open files            20000                20000                files"
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// How many file descriptors this process has open now: the entries of
+/// `/proc/self/fd` (less the one used to list them).
+pub fn open_files() -> Option<usize> {
+    let entries = std::fs::read_dir("/proc/self/fd").ok()?;
+    Some(entries.count().saturating_sub(1))
+}
+
+/// The resident memory of this process now, in bytes (`VmRSS`).
+pub fn resident_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    parse_kib_field(&status, "VmRSS:").map(|kib| kib * 1024)
+}
+
+fn parse_kib_field(status: &str, field: &str) -> Option<u64> {
+    // "VmRSS:	   12345 kB"
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line[field.len()..].split_whitespace().next()?.parse().ok()
+}
+
+/// The highest figures a [`Sampler`] saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Peaks {
+    /// The most file descriptors open at once.
+    pub open_files: Option<usize>,
+    /// The most resident memory, in bytes.
+    pub memory: Option<u64>,
+}
+
+/// Samples [`open_files`] and [`resident_memory`] on a plain thread (not a
+/// task: reading `/proc` is a blocking call) until stopped, and keeps the
+/// peaks. A short-lived peak between two samples can be missed.
+#[derive(Debug)]
+pub struct Sampler {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Peaks>,
+}
+
+impl Sampler {
+    /// Starts sampling every `period`.
+    pub fn start(period: Duration) -> Sampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut peaks = Peaks::default();
+            loop {
+                peaks.open_files = peaks.open_files.max(open_files());
+                peaks.memory = peaks.memory.max(resident_memory());
+                if stopped.load(Ordering::Relaxed) {
+                    return peaks;
+                }
+                std::thread::sleep(period);
+            }
+        });
+        Sampler { stop, thread }
+    }
+
+    /// Stops sampling (after one last sample) and returns the peaks.
+    pub fn stop(self) -> Peaks {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_proc_formats() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
+                      Max cpu time              unlimited            unlimited            seconds\n\
+                      Max open files            20000                40000                files\n";
+        assert_eq!(parse_open_files_limit(limits), Some(20_000));
+        assert_eq!(parse_open_files_limit("Max open files  unlimited  x"), None);
+        assert_eq!(parse_open_files_limit(""), None);
+        let status = "Name:\tx\nVmHWM:\t  900 kB\nVmRSS:\t   1234 kB\n";
+        assert_eq!(parse_kib_field(status, "VmRSS:"), Some(1234));
+        assert_eq!(parse_kib_field(status, "VmSwap:"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn sees_this_process_open_files() {
+        assert!(open_files_limit().is_some_and(|n| n > 0));
+        assert!(resident_memory().is_some_and(|n| n > 0));
+        let sampler = Sampler::start(Duration::from_millis(1));
+        let before = open_files().unwrap();
+        let files: Vec<_> = (0..20)
+            .map(|_| std::fs::File::open("/proc/self/status").unwrap())
+            .collect();
+        // Other tests in this process open and close files too: compare
+        // with a margin, not exactly.
+        let during = open_files().unwrap();
+        assert!(during >= before + 15, "{before} then {during}");
+        std::thread::sleep(Duration::from_millis(20));
+        let peaks = sampler.stop();
+        drop(files);
+        assert!(
+            peaks.open_files.unwrap() >= before + 15,
+            "{peaks:?}, before {before}"
+        );
+        assert!(peaks.memory.unwrap() > 0);
+    }
+}

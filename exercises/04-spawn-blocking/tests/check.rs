@@ -1,0 +1,1 @@
+checker::check_ex04!(ex04_spawn_blocking);

@@ -1,0 +1,1 @@
+checker::check_ex05!(ex05_sequential);

@@ -1,0 +1,1 @@
+checker::check_ex06!(ex06_concurrent);

@@ -1,0 +1,56 @@
+//! # Exercise 7: fetch, analyse, and gather with `join_all`
+//!
+//! **What to build:** `ones_and_zeros(client, urls)` fetches every URL at
+//! the same time, counts the one bits and the zero bits of each body with
+//! `count_bits` (CPU work: run it with `spawn_blocking`), and returns the
+//! totals `(ones, zeros)` over all bodies. Any failed request (a 404, say)
+//! makes it return `Err`.
+//!
+//! **Reach for:** `tokio::spawn` for each URL, `tokio::task::spawn_blocking`
+//! for the analysis, and `futures::future::join_all` to wait for all the
+//! handles (chapter 7).
+//!
+//! **How it is checked:** `cargo test -p ex07-join-all` calls your function
+//! with URLs of a local delay server that invents new bodies in every run,
+//! compares your totals with its own count, and checks that the requests
+//! overlapped.
+//!
+//! **Hint:** `join_all` over `JoinHandle`s of tasks that return
+//! `anyhow::Result<(u64, u64)>` gives a
+//! `Vec<Result<anyhow::Result<(u64, u64)>, JoinError>>`: the outer `Result`
+//! says whether the task ran to the end, the inner one whether the fetch
+//! worked. `result??` unwraps both in a loop (`try_fold` does it without
+//! one). Inside a `spawn_blocking(move || ...)` closure, pass `&text` to
+//! `count_bits`.
+
+// The parameters are unused until you replace `todo!()`; remove this then.
+#![allow(unused_variables)]
+
+use anyhow::Context;
+use reqwest::Client;
+
+/// Fetches every URL concurrently and returns the total (ones, zeros) of
+/// the bits of all bodies.
+pub async fn ones_and_zeros(client: &Client, urls: &[String]) -> anyhow::Result<(u64, u64)> {
+    todo!()
+}
+
+/// Counts the one bits and the zero bits of the bytes of `text`: a stand-in
+/// for real analysis, CPU work that takes time on a large text. It makes
+/// two passes, as the article's did.
+pub fn count_bits(text: &str) -> (u64, u64) {
+    let ones = text.bytes().map(|b| u64::from(b.count_ones())).sum();
+    let zeros = text.bytes().map(|b| u64::from(b.count_zeros())).sum();
+    (ones, zeros)
+}
+
+/// Fetches one URL (exercise 5); an error status is an error.
+pub async fn fetch(client: &Client, url: &str) -> anyhow::Result<String> {
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?
+        .error_for_status()?;
+    Ok(response.text().await?)
+}

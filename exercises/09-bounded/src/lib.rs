@@ -1,0 +1,49 @@
+//! # Exercise 9a: many requests, a few at a time
+//!
+//! **What to build:** `fetch_all_bounded(client, urls, limit)` returns the
+//! bodies of all URLs in the order of `urls`, with never more than `limit`
+//! requests in flight at once, and always up to `limit` while there are
+//! requests left. Servers and operating systems have limits: ten thousand
+//! requests at once run out of file descriptors (chapter 9).
+//!
+//! **Reach for:** `futures::stream::iter(urls).map(...).buffered(limit)`
+//! (keeps the order) or `buffer_unordered(limit)` (completion order), then
+//! `try_collect`; or a `tokio::sync::Semaphore` with `limit` permits, one
+//! held by each request.
+//!
+//! **How it is checked:** `cargo test -p ex09-bounded` calls your function
+//! with 12 URLs of a local delay server and a limit of 3; the server
+//! records how many requests it had in flight at once. Bodies change in
+//! every run.
+//!
+//! **Hint:** spawning one task per URL with nothing to hold them back sends
+//! all twelve at once. A stream adaptor polls at most `limit` of the
+//! futures at a time; a semaphore makes each task wait for a permit before
+//! it sends its request.
+
+// The parameters are unused until you replace `todo!()`; remove this then.
+#![allow(unused_variables)]
+
+use anyhow::Context;
+use reqwest::Client;
+
+/// Fetches every URL with at most `limit` requests in flight; returns the
+/// bodies in the order of `urls`.
+pub async fn fetch_all_bounded(
+    client: &Client,
+    urls: &[String],
+    limit: usize,
+) -> anyhow::Result<Vec<String>> {
+    todo!()
+}
+
+/// Fetches one URL (exercise 5); an error status is an error.
+pub async fn fetch(client: &Client, url: &str) -> anyhow::Result<String> {
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?
+        .error_for_status()?;
+    Ok(response.text().await?)
+}

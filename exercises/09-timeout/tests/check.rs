@@ -1,0 +1,1 @@
+checker::check_ex09_timeout!(ex09_timeout);

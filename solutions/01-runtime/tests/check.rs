@@ -1,0 +1,1 @@
+checker::check_ex01!(ex01_runtime_solution);

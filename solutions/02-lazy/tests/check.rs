@@ -1,0 +1,1 @@
+checker::check_ex02!(ex02_lazy_solution);

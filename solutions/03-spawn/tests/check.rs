@@ -1,0 +1,1 @@
+checker::check_ex03!(ex03_spawn_solution);

@@ -1,0 +1,1 @@
+checker::check_ex08!(ex08_dont_block_solution);

@@ -1,0 +1,1 @@
+checker::check_ex09_bounded!(ex09_bounded_solution);

@@ -1,0 +1,67 @@
+//! `cargo xtask`: the repository's chores, as a Rust program so that they
+//! run the same on every machine (the alias lives in `.cargo/config.toml`).
+//!
+//! - `cargo xtask book` installs the pinned mdBook into `target/tools` if
+//!   needed and serves the book on 127.0.0.1;
+//! - `cargo xtask book --build` builds it once into `book/build` and fails on
+//!   any mdBook warning;
+//! - `cargo xtask outputs` reruns the chapters and rewrites the outputs and
+//!   timelines that the book shows (`book/outputs.rs` lists them).
+
+mod book;
+mod outputs;
+
+// The table of outputs, shared with the book's tests.
+#[path = "../../book/outputs.rs"]
+mod manifest;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask", about = "Chores for the async-tour repository")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Serve the book on http://127.0.0.1:PORT (installs mdBook 0.5.4 into
+    /// target/tools the first time).
+    Book {
+        /// Build the book once into book/build instead of serving it; fail
+        /// on any mdBook warning.
+        #[arg(long)]
+        build: bool,
+        /// Port to serve on.
+        #[arg(long, default_value_t = 3001)]
+        port: u16,
+    },
+    /// Build the book once into book/build; fail on any mdBook warning.
+    BookBuild,
+    /// Rerun the chapters and rewrite the outputs and timelines the book
+    /// shows (book/src/generated/).
+    Outputs {
+        /// Only these packages (default: every entry of book/outputs.rs).
+        packages: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = manifest::workspace_root(&PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let result = match cli.command {
+        Cmd::Book { build: true, .. } | Cmd::BookBuild => book::build(&root),
+        Cmd::Book { build: false, port } => book::serve(&root, port),
+        Cmd::Outputs { packages } => outputs::regenerate(&root, &packages),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
