@@ -8,9 +8,11 @@
 //! the usage, and exits with code 2 (clap's convention).
 
 use clap::{Args as _, CommandFactory, FromArgMatches, Parser};
+#[cfg(feature = "requests")]
 use std::path::PathBuf;
 use std::time::Duration;
 
+#[cfg(feature = "requests")]
 /// The flags every request chapter accepts.
 #[derive(Parser, Debug, Clone)]
 pub struct RequestArgs {
@@ -38,6 +40,7 @@ pub struct RequestArgs {
     pub no_timeline: bool,
 }
 
+#[cfg(feature = "requests")]
 impl RequestArgs {
     /// The request count as a `usize`, for loops and `Vec`s.
     pub fn count(&self) -> usize {
@@ -60,6 +63,7 @@ impl RequestArgs {
     }
 }
 
+#[cfg(feature = "requests")]
 /// Parses the process's arguments for a request chapter, with the
 /// chapter's own name, description and default request count and delay.
 /// Exits with code 2 and a usage line on a bad flag.
@@ -67,6 +71,7 @@ pub fn request_args(name: &str, about: &str, requests: u32, delay_ms: u64) -> Re
     parse_with_defaults::<RequestArgs>(name, about, requests, delay_ms, std::env::args_os())
 }
 
+#[cfg(feature = "requests")]
 /// Like [`request_args`], for a chapter that adds flags of its own: `A`
 /// is a `clap::Parser` with `#[command(flatten)] RequestArgs` inside.
 pub fn parse_with_defaults<A: CommandFactory + FromArgMatches>(
@@ -171,6 +176,7 @@ impl Chapter8Args {
     }
 }
 
+#[cfg(feature = "requests")]
 /// The flags of chapter 7 (join_all and analysis).
 #[derive(Parser, Debug, Clone)]
 pub struct Chapter7Args {
@@ -188,6 +194,7 @@ pub struct Chapter7Args {
     pub sum: SumWith,
 }
 
+#[cfg(feature = "requests")]
 /// The two ways chapter 7 adds up the results of `join_all`.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SumWith {
@@ -197,6 +204,7 @@ pub enum SumWith {
     TryFold,
 }
 
+#[cfg(feature = "requests")]
 /// The flags of chapter 9 (bounded concurrency at scale).
 #[derive(Parser, Debug, Clone)]
 pub struct Chapter9Args {
@@ -214,6 +222,7 @@ pub struct Chapter9Args {
     pub mode: Mode,
 }
 
+#[cfg(feature = "requests")]
 impl Chapter9Args {
     /// `--limit`, or a tenth of the requests (at least 1).
     pub fn limit(&self) -> usize {
@@ -223,6 +232,7 @@ impl Chapter9Args {
     }
 }
 
+#[cfg(feature = "requests")]
 /// What chapter 9 runs.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -246,6 +256,7 @@ pub enum Mode {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "requests")]
     fn parse(args: &[&str]) -> Result<RequestArgs, clap::Error> {
         let command = RequestArgs::command()
             .mut_arg("requests", |a| a.default_value("10"))
@@ -255,6 +266,7 @@ mod tests {
         RequestArgs::from_arg_matches(&matches)
     }
 
+    #[cfg(feature = "requests")]
     #[test]
     fn a_bad_value_gives_one_error_line_and_the_usage() {
         let e = parse(&["--requests", "abc"]).unwrap_err();
@@ -269,6 +281,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "requests")]
     #[test]
     fn defaults_come_from_the_chapter() {
         let a = parse(&[]).unwrap();
@@ -276,6 +289,7 @@ mod tests {
         assert_eq!(a.timeout(), Some(Duration::from_secs(10)));
     }
 
+    #[cfg(feature = "requests")]
     #[test]
     fn bad_values_are_usage_errors() {
         for bad in [
@@ -335,6 +349,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "requests")]
     fn chapter_parse<A: CommandFactory + FromArgMatches>(args: &[&str]) -> Result<A, clap::Error> {
         let command = A::command()
             .mut_arg("requests", |a| a.default_value("10"))
@@ -342,6 +357,7 @@ mod tests {
         A::from_arg_matches(&command.try_get_matches_from(argv(args))?)
     }
 
+    #[cfg(feature = "requests")]
     #[test]
     fn chapter7_flags() {
         let a: Chapter7Args = chapter_parse(&[]).unwrap();
@@ -365,6 +381,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "requests")]
     #[test]
     fn chapter9_flags() {
         let a: Chapter9Args = chapter_parse(&[]).unwrap();

@@ -16,6 +16,7 @@
 pub mod args;
 pub mod log;
 pub mod resources;
+#[cfg(feature = "requests")]
 pub mod server;
 pub mod testing;
 pub mod ticker;
@@ -25,6 +26,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 pub use log::{elapsed, init_logging};
+#[cfg(feature = "requests")]
 pub use server::Server;
 pub use ticker::Ticker;
 pub use timeline::Timeline;
@@ -51,9 +53,12 @@ pub fn finish(result: Result<()>) -> ExitCode {
 /// A request that ran out of time says which flag sets the limit.
 pub fn one_line(e: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
+    #[cfg_attr(not(feature = "requests"), allow(unused_mut))]
     let mut timed_out = false;
     for cause in e.chain() {
+        #[cfg_attr(not(feature = "requests"), allow(unused_mut))]
         let mut text = cause.to_string();
+        #[cfg(feature = "requests")]
         if let Some(http) = cause.downcast_ref::<reqwest::Error>() {
             timed_out |= http.is_timeout();
             // "error sending request for url (http://...)": drop the URL if
@@ -187,6 +192,7 @@ mod tests {
         assert_eq!(join_error(2, cancelled).to_string(), "task 2 was cancelled");
     }
 
+    #[cfg(feature = "requests")]
     #[tokio::test(flavor = "current_thread")]
     async fn http_errors_name_the_url_once_and_explain_timeouts() {
         use anyhow::Context as _;

@@ -4,9 +4,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "requests")]
 pub mod faults;
+#[cfg(feature = "requests")]
 mod servers;
 
+#[cfg(feature = "requests")]
 pub use servers::{StatusServer, TestServer};
 
 /// What a finished run printed and how it ended.
@@ -43,7 +46,8 @@ pub fn run(bin: impl AsRef<Path>, args: &[&str], envs: &[(&str, &str)], deadline
     let mut cmd = Command::new(bin);
     cmd.args(args)
         .env_remove("RUST_LOG")
-        .env_remove(mock_server::SERVER_URL_ENV)
+        // The variable that points chapters at a standalone delay server.
+        .env_remove("DELAY_SERVER_URL")
         .env_remove("RUST_BACKTRACE")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -320,6 +320,7 @@ impl Timeline {
             .with_context(|| format!("cannot write the timeline to {}", path.display()))
     }
 
+    #[cfg(feature = "requests")]
     /// Prints the timeline (unless `--no-timeline`) and writes the SVG if
     /// `--svg` was given: what every request chapter does at the end.
     pub fn show(&self, args: &crate::args::RequestArgs, title: &str) -> crate::Result<()> {
