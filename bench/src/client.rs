@@ -70,7 +70,31 @@ pub fn run(plan: ClientPlan) -> std::process::ExitCode {
     }
 }
 
+/// The bench only ever talks to this machine.
+fn check_loopback(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
+    let host = parsed.host_str().unwrap_or_default();
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(format!("{url}: the bench only sends requests to 127.0.0.1"))
+    }
+}
+
 async fn measure(plan: ClientPlan) -> Result<String, String> {
+    for url in plan
+        .url
+        .iter()
+        .chain(plan.warm_url.iter().filter(|u| *u != "embedded"))
+    {
+        check_loopback(url)?;
+    }
     let server = if plan.url.is_none() {
         let server = mock_server::DelayServer::builder()
             .workers(plan.embedded_workers)
@@ -147,9 +171,15 @@ async fn measure(plan: ClientPlan) -> Result<String, String> {
         })
         .sum::<f64>();
     let tcp = match (TcpCounters::read(), tcp_before) {
-        (Some(after), Some(before)) => after.since(before).describe(),
-        _ => String::new(),
+        (Some(after), Some(before)) => Some(after.since(before)),
+        _ => None,
     };
+    // Only worth a note when something happened (the counters are
+    // system-wide: another program's traffic shows here too).
+    let tcp_note = tcp
+        .filter(|t| *t != TcpCounters::default())
+        .map(TcpCounters::describe)
+        .unwrap_or_default();
     let hwm = sys::status_kib(None, "VmHWM").unwrap_or(0);
 
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
@@ -210,7 +240,12 @@ async fn measure(plan: ClientPlan) -> Result<String, String> {
                 },
             ),
             ("warm", warm_note),
-            ("tcp", tcp),
+            ("tcp", tcp_note),
+            (
+                "overflows",
+                tcp.map(|t| (t.listen_overflows + t.syn_retrans).to_string())
+                    .unwrap_or_default(),
+            ),
         ],
     ))
 }
@@ -329,4 +364,19 @@ fn describe(e: &reqwest::Error) -> String {
         root = source;
     }
     format!("{kind}: {root}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_urls_pass() {
+        assert!(check_loopback("http://127.0.0.1:3000/delay/1").is_ok());
+        assert!(check_loopback("http://[::1]:3000/").is_ok());
+        assert!(check_loopback("http://localhost:1/").is_ok());
+        assert!(check_loopback("http://example.com/delay/1").is_err());
+        assert!(check_loopback("http://10.0.0.1/").is_err());
+        assert!(check_loopback("not a url").is_err());
+    }
 }
