@@ -1,7 +1,8 @@
 //! Helpers for the chapters' tests: run a chapter binary with a deadline.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 #[cfg(feature = "requests")]
@@ -59,19 +60,7 @@ pub fn run(bin: impl AsRef<Path>, args: &[&str], envs: &[(&str, &str)], deadline
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    // Read both pipes on threads so a chatty child cannot block on a full pipe.
-    let mut out = child.stdout.take().expect("piped");
-    let mut err = child.stderr.take().expect("piped");
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut out, &mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut err, &mut s);
-        s
-    });
+    let (out, err) = capture(&mut child);
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait for child") {
             break status;
@@ -96,6 +85,22 @@ pub fn run(bin: impl AsRef<Path>, args: &[&str], envs: &[(&str, &str)], deadline
         stdout: out.join().unwrap_or_default(),
         stderr: err.join().unwrap_or_default(),
     }
+}
+
+/// Reads the child's piped stdout and stderr to their ends on two threads,
+/// so that a chatty child cannot block on a full pipe.
+fn capture(child: &mut Child) -> (JoinHandle<String>, JoinHandle<String>) {
+    fn read_all(mut pipe: impl std::io::Read + Send + 'static) -> JoinHandle<String> {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = pipe.read_to_string(&mut s);
+            s
+        })
+    }
+    (
+        read_all(child.stdout.take().expect("stdout piped")),
+        read_all(child.stderr.take().expect("stderr piped")),
+    )
 }
 
 /// The log lines in a chapter's output (`1.004 [INFO] - Got response 1`),

@@ -120,3 +120,9 @@ fn a_server_error_is_one_line() {
 fn a_slow_answer_times_out_in_one_line() {
     faults::timeout(BIN, &[]);
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_in_the_middle_of_the_requests_ends_the_run() {
+    faults::ctrl_c(BIN, &[]);
+}

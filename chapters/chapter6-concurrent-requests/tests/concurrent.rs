@@ -14,10 +14,10 @@ const DEADLINE: Duration = Duration::from_secs(30);
 #[test]
 fn spawned_requests_are_in_flight_together() {
     let server = TestServer::start();
-    let (requests, delay_ms) = (4, 300);
+    let (requests, delay_ms) = (20, 500);
     let r = run(
         BIN,
-        &["--requests", "4", "--delay-ms", "300"],
+        &["--requests", "20", "--delay-ms", "500"],
         &[(SERVER_URL_ENV, server.url())],
         DEADLINE,
     );
@@ -31,9 +31,10 @@ fn spawned_requests_are_in_flight_together() {
         requests,
         "every request should reach the server before the first answer:\n{transcript}"
     );
-    // Sequential would take 4 x 300 ms = 1.2 s. Concurrent takes one delay
-    // plus overhead; "under half the sum" leaves a wide margin for a busy
-    // machine and still fails for a sequential run.
+    // Sequential would take 20 x 500 ms = 10 s. Concurrent takes one delay
+    // plus overhead; "under half the sum" still fails for a sequential run
+    // and leaves 4.5 s for a busy machine, which can stall a whole process
+    // for seconds. (Many requests cost no time here, only widen the margin.)
     let sum = Duration::from_millis(requests as u64 * delay_ms);
     assert!(r.took >= Duration::from_millis(delay_ms), "{transcript}");
     assert!(
@@ -49,7 +50,7 @@ fn spawned_requests_are_in_flight_together() {
         );
     }
     assert!(
-        r.stdout.contains("4 requests of 300 ms took"),
+        r.stdout.contains("20 requests of 500 ms took"),
         "{transcript}"
     );
 }
@@ -89,4 +90,10 @@ fn a_server_error_is_one_line() {
 #[test]
 fn a_slow_answer_times_out_in_one_line() {
     faults::timeout(BIN, &[]);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_in_the_middle_of_the_requests_ends_the_run() {
+    faults::ctrl_c(BIN, &[]);
 }

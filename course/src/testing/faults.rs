@@ -15,7 +15,10 @@
 //!
 //! Each check runs the binary with a deadline (a hang fails the test with a
 //! message) and asserts how it ended: exit code, one line on stderr, no
-//! panic.
+//! panic. [`ctrl_c`] (Unix) sends SIGINT in the middle of a run's requests
+//! and checks that the run ends promptly and cleanly; [`interrupt`] does the
+//! sending for a chapter that wants to check more (chapter 9 handles Ctrl-C
+//! itself).
 
 use super::{Run, StatusServer, TestServer, run};
 use std::time::Duration;
@@ -126,4 +129,186 @@ pub fn timeout(bin: &str, args: &[&str]) {
         !server.requests().is_empty(),
         "the request reached the server"
     );
+}
+
+/// How long a chapter may take to end once Ctrl-C reached it. It ends within
+/// milliseconds; the margin is for a busy machine. Far below the delay of
+/// the requests it interrupts ([`LONG_DELAY_MS`]), so a run that waits for
+/// them instead fails the check.
+#[cfg(unix)]
+pub const AFTER_CTRL_C: Duration = Duration::from_secs(10);
+
+/// The delay [`ctrl_c`] asks for: a run that ignored Ctrl-C would still be
+/// waiting for its first answer long after [`AFTER_CTRL_C`].
+#[cfg(unix)]
+pub const LONG_DELAY_MS: &str = "30000";
+
+/// How a run ended after Ctrl-C, from [`interrupt`].
+#[cfg(unix)]
+#[derive(Debug)]
+pub struct Interrupted {
+    /// What it printed and its exit code (`None` if the signal ended it).
+    pub run: Run,
+    /// The signal that ended the process, if it did not exit by itself
+    /// (2, SIGINT: the default action of Ctrl-C).
+    pub signal: Option<i32>,
+    /// From the signal to the end of the process.
+    pub ended_after: Duration,
+    /// The requests the test's server had received when the signal went.
+    pub requests_before: usize,
+}
+
+/// Runs `bin args` against a delay server of the test's own, waits until a
+/// request of it has reached that server (so the run is in the middle of
+/// its requests), then sends SIGINT, as Ctrl-C in a terminal does, and
+/// waits for the process to end. Panics with the output if it has not ended
+/// [`AFTER_CTRL_C`] after the signal.
+#[cfg(unix)]
+pub fn interrupt(bin: &str, args: &[&str]) -> Interrupted {
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::Instant;
+
+    let server = TestServer::start();
+    let mut cmd = with_default_ctrl_c(bin);
+    cmd.args(args)
+        .env(mock_server::SERVER_URL_ENV, server.url())
+        .env_remove("RUST_LOG")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let started = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+    let (out, err) = super::capture(&mut child);
+    let stop = |child: &mut std::process::Child| {
+        let _ = child.kill();
+        let _ = child.wait();
+    };
+    // The server's record is the mechanism: once it holds a request, the
+    // run is waiting for that request's (long) delay to pass.
+    let requests_before = loop {
+        let seen = server.requests().len();
+        if seen > 0 {
+            break seen;
+        }
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            panic!(
+                "{bin} {args:?} ended ({status}) before its first request reached the server:\n\
+                 --- stdout ---\n{}--- stderr ---\n{}",
+                out.join().unwrap_or_default(),
+                err.join().unwrap_or_default()
+            );
+        }
+        if started.elapsed() > DEADLINE {
+            stop(&mut child);
+            panic!("{bin} {args:?} sent no request within {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(kill.success(), "kill -INT {} failed", child.id());
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break status;
+        }
+        if signalled.elapsed() > AFTER_CTRL_C {
+            stop(&mut child);
+            panic!(
+                "{bin} {args:?} was still running {AFTER_CTRL_C:?} after Ctrl-C: it ignores it.\n\
+                 --- stdout ---\n{}--- stderr ---\n{}",
+                out.join().unwrap_or_default(),
+                err.join().unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let ended_after = signalled.elapsed();
+    Interrupted {
+        run: Run {
+            code: status.code(),
+            took: started.elapsed(),
+            stdout: out.join().unwrap_or_default(),
+            stderr: err.join().unwrap_or_default(),
+        },
+        signal: status.signal(),
+        ended_after,
+        requests_before,
+    }
+}
+
+/// Ctrl-C in the middle of a run (requests of 30 s, no client timeout)
+/// ends it promptly and cleanly: either the default action of SIGINT ends
+/// the process, as for most command-line programs, or the program exits by
+/// itself with a non-zero code and at most one `error: ...` line. Never a
+/// panic, a backtrace, exit code 0 (a script would take the interrupted run
+/// for a success) or a wait for the requests.
+#[cfg(unix)]
+pub fn ctrl_c(bin: &str, args: &[&str]) {
+    let mut all = vec!["--delay-ms", LONG_DELAY_MS, "--timeout-ms", "0"];
+    all.extend_from_slice(args);
+    let ended = interrupt(bin, &all);
+    let r = &ended.run;
+    let transcript = format!(
+        "{}\n(signal {:?}, {:.3} s after Ctrl-C)",
+        r.transcript(),
+        ended.signal,
+        ended.ended_after.as_secs_f64()
+    );
+    for text in [&r.stdout, &r.stderr] {
+        assert!(
+            !text.contains("panicked") && !text.contains("backtrace"),
+            "a panic on Ctrl-C:\n{transcript}"
+        );
+    }
+    match (ended.signal, r.code) {
+        // SIGINT's default action: the terminal shows ^C and its prompt.
+        (Some(2), _) => {}
+        (None, Some(code)) if code != 0 => {
+            let lines: Vec<&str> = r.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+            assert!(
+                lines.len() <= 1 && lines.iter().all(|l| l.starts_with("error: ")),
+                "at most one `error: ...` line on Ctrl-C:\n{transcript}"
+            );
+        }
+        _ => panic!("Ctrl-C should end the run by SIGINT or a non-zero exit:\n{transcript}"),
+    }
+}
+
+/// A command that starts `bin` with SIGINT's default action, as a program
+/// started from a terminal has it. A command started in the background by a
+/// non-interactive shell (`cargo test &` in a script, as
+/// `scripts/test-under-load.sh` may be run) ignores SIGINT, and every
+/// process it starts inherits that: a test of Ctrl-C would then find the
+/// signal ignored for a reason that has nothing to do with the program.
+/// GNU `env --default-signal` (coreutils 8.31 and later) undoes it; it is
+/// used only when needed, that is when this process ignores SIGINT.
+#[cfg(unix)]
+fn with_default_ctrl_c(bin: &str) -> std::process::Command {
+    if sigint_ignored_here() {
+        let mut cmd = std::process::Command::new("env");
+        cmd.arg("--default-signal=INT").arg(bin);
+        cmd
+    } else {
+        std::process::Command::new(bin)
+    }
+}
+
+/// Whether this process ignores SIGINT (Linux: the `SigIgn` mask in
+/// `/proc/self/status`; elsewhere assumed not).
+#[cfg(unix)]
+fn sigint_ignored_here() -> bool {
+    const SIGINT: u32 = 2;
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let mask = status.lines().find_map(|l| l.strip_prefix("SigIgn:"))?;
+            u64::from_str_radix(mask.trim(), 16).ok()
+        })
+        .is_some_and(|mask| mask & (1 << (SIGINT - 1)) != 0)
 }

@@ -12,9 +12,10 @@
 //!
 //! **How it is checked:** `cargo test -p ex04-spawn-blocking` runs your
 //! function on a single-threaded runtime beside a ticker task that wakes
-//! every 10 ms. The work computes for half a second; if the ticker could
-//! not run meanwhile, the runtime was blocked. The work's result changes in
-//! every run.
+//! every 10 ms and a probe task that counts its own wake-ups. The work
+//! computes until it has seen the probe wake a few times (at most a
+//! second); if the probe could not run meanwhile, the runtime was blocked.
+//! The work's result changes in every run.
 //!
 //! **Hint:** calling `work()` directly inside an async fn computes on the
 //! runtime's own thread: nothing else can run there until it returns.
