@@ -55,6 +55,46 @@ pub struct Peaks {
     pub memory: Option<u64>,
 }
 
+impl Peaks {
+    /// "at most 2021 files open, 69 MB of memory".
+    pub fn describe(&self) -> String {
+        match (self.open_files, self.memory) {
+            (Some(files), Some(memory)) => {
+                format!(
+                    "at most {files} files open, {} MB of memory",
+                    memory / 1_000_000
+                )
+            }
+            _ => String::from("(open files and memory not measured on this system)"),
+        }
+    }
+
+    /// Why a batch of requests may have failed, for the error's context.
+    /// When requests fail by the hundred it is usually for want of file
+    /// descriptors. They run out on the server's side first (each accepted
+    /// connection needs a new one), so the client sees connections reset,
+    /// not "Too many open files": this says what the process saw.
+    /// `restarts`: how often the embedded delay server was restarted.
+    pub fn why_a_batch_failed(&self, restarts: u64) -> String {
+        let mut why = Vec::new();
+        if let (Some(files), Some(limit)) = (self.open_files, open_files_limit()) {
+            why.push(format!(
+                "open files peaked at {files} of the limit of {limit}"
+            ));
+        }
+        if restarts > 0 {
+            why.push(format!(
+                "the embedded server stopped accepting connections and was restarted {restarts} time(s)"
+            ));
+        }
+        if why.is_empty() {
+            String::from("the batch failed")
+        } else {
+            format!("the batch failed ({})", why.join("; "))
+        }
+    }
+}
+
 /// Samples [`open_files`] and [`resident_memory`] on a plain thread (not a
 /// task: reading `/proc` is a blocking call) until stopped, and keeps the
 /// peaks. A short-lived peak between two samples can be missed.
@@ -93,6 +133,23 @@ impl Sampler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn peaks_say_what_was_measured_and_why_a_batch_failed() {
+        let seen = Peaks {
+            open_files: Some(2021),
+            memory: Some(69_000_000),
+        };
+        assert_eq!(seen.describe(), "at most 2021 files open, 69 MB of memory");
+        let unknown = Peaks {
+            open_files: None,
+            memory: None,
+        };
+        assert!(unknown.describe().contains("not measured"));
+        assert_eq!(unknown.why_a_batch_failed(0), "the batch failed");
+        let why = unknown.why_a_batch_failed(2);
+        assert!(why.contains("restarted 2 time(s)"), "{why}");
+    }
 
     #[test]
     fn parses_the_proc_formats() {

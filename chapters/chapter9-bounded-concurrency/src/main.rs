@@ -414,40 +414,16 @@ async fn measure(
     let took = started.elapsed();
     let peaks = sampler.stop();
     if let Err(e) = outcome {
-        return Err(e.context(why_so_many_failed(&peaks, server)));
+        // Hundreds of failures usually mean the descriptors ran out: say
+        // what the process saw, next to the first error.
+        let restarts = server.embedded_server().map_or(0, |s| s.restarts());
+        return Err(e.context(peaks.why_a_batch_failed(restarts)));
     }
     Ok(Measured {
         took,
         peak: server.peak_in_flight(),
         peaks,
     })
-}
-
-/// When requests fail by the hundred, it is usually for want of file
-/// descriptors. They run out on the server's side first (each accepted
-/// connection needs a new one), so the client sees connections reset, not
-/// "Too many open files": this says what the process saw.
-fn why_so_many_failed(peaks: &Peaks, server: &course::Server) -> String {
-    let mut why = Vec::new();
-    if let (Some(files), Some(limit)) = (peaks.open_files, course::resources::open_files_limit()) {
-        why.push(format!(
-            "open files peaked at {files} of the limit of {limit}"
-        ));
-    }
-    if let Some(restarts) = server
-        .embedded_server()
-        .map(|s| s.restarts())
-        .filter(|&r| r > 0)
-    {
-        why.push(format!(
-            "the embedded server stopped accepting connections and was restarted {restarts} time(s)"
-        ));
-    }
-    if why.is_empty() {
-        String::from("the batch failed")
-    } else {
-        format!("the batch failed ({})", why.join("; "))
-    }
 }
 
 /// Runs one strategy with `--limit`, then shows the timeline and summary.
@@ -460,7 +436,7 @@ async fn single(
     let count = args.common.count();
     info!("{count} requests with {}", strategy.name(args.limit()));
     let m = measure(&batch, strategy, args.limit(), server).await?;
-    info!("Done: {}", describe(&m.peaks));
+    info!("Done: {}", m.peaks.describe());
     batch.timeline.show(
         &args.common,
         &format!("Chapter 9: {}", strategy.name(args.limit())),
@@ -470,18 +446,6 @@ async fn single(
         course::requests_summary(count, args.common.delay(), m.took, m.peak)
     );
     Ok(())
-}
-
-fn describe(peaks: &Peaks) -> String {
-    match (peaks.open_files, peaks.memory) {
-        (Some(files), Some(memory)) => {
-            format!(
-                "at most {files} files open, {} MB of memory",
-                memory / 1_000_000
-            )
-        }
-        _ => String::from("(open files and memory not measured on this system)"),
-    }
 }
 
 /// Everything: the budget, a table of limits, the JoinSet, a timeout and a
@@ -556,7 +520,7 @@ async fn tour(args: &Chapter9Args, server: &course::Server) -> course::Result<()
         Strategy::JoinSet.name(args.limit())
     );
     let m = measure(&batch, Strategy::JoinSet, args.limit(), server).await?;
-    info!("Done: {}", describe(&m.peaks));
+    info!("Done: {}", m.peaks.describe());
     batch
         .timeline
         .show(&args.common, "Chapter 9: JoinSet + Semaphore")?;
