@@ -10,6 +10,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+/// Raises this process's soft limit on open files as far as the hard limit
+/// allows, and returns the new soft limit. Many systems start programs
+/// with a soft limit of 1,024 (macOS: 256), far below what the hard limit
+/// allows; a program that holds thousands of connections may raise it
+/// itself. `None` if the system does not say or refuses.
+#[cfg(feature = "requests")]
+pub fn raise_open_files_limit() -> Option<u64> {
+    rlimit::increase_nofile_limit(u64::MAX).ok()
+}
+
 /// The soft limit on open file descriptors of this process (what
 /// `ulimit -n` prints), from `/proc/self/limits`.
 pub fn open_files_limit() -> Option<u64> {

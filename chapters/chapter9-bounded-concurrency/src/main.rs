@@ -53,6 +53,12 @@ async fn main() -> ExitCode {
 }
 
 async fn app(args: Chapter9Args) -> course::Result<()> {
+    // Every connection is a file descriptor, and the operating system caps
+    // how many a process may hold. The cap that applies (the soft limit)
+    // is often 1,024; a process may raise it up to the hard limit, so this
+    // chapter does, before it counts its budget below.
+    course::resources::raise_open_files_limit();
+
     // The embedded server with two wiremock workers, each on a thread of
     // its own: one thread would have to accept and answer all 10,000
     // connections by itself.

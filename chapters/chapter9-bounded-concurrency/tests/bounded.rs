@@ -144,6 +144,30 @@ fn spawning_more_than_the_descriptors_allow_fails_and_a_bound_fixes_it() {
     );
 }
 
+/// A soft limit below the hard one (1,024 is common) is raised by the
+/// chapter before it counts its budget: the budget line names the hard
+/// limit, not the low soft one it started with.
+#[test]
+fn a_low_soft_limit_on_open_files_is_raised_to_the_hard_limit() {
+    let script = "ulimit -S -n 256 && echo \"hard $(ulimit -H -n)\" && exec \"$0\" --mode unbounded --requests 20 --delay-ms 50";
+    let r = run("sh", &["-c", script, BIN], &[], DEADLINE);
+    assert_eq!(r.code, Some(0), "{}", r.transcript());
+    let hard = course::testing::number_after(&r.stdout, "hard ")
+        .unwrap_or_else(|| panic!("the shell printed no hard limit:\n{}", r.transcript()));
+    if hard <= 256.0 {
+        eprintln!("the hard limit is {hard}: nothing to raise on this machine");
+        return;
+    }
+    let shown = course::testing::number_after(&r.stdout, "This process may have ")
+        .unwrap_or_else(|| panic!("no budget line:\n{}", r.transcript()));
+    assert_eq!(
+        shown,
+        hard,
+        "the soft limit of 256 should have been raised to the hard limit:\n{}",
+        r.transcript()
+    );
+}
+
 #[test]
 fn the_tour_prints_the_budget_and_a_table() {
     let r = run(
