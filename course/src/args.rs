@@ -61,6 +61,22 @@ impl RequestArgs {
     pub fn timeout(&self) -> Option<Duration> {
         (self.timeout_ms > 0).then(|| Duration::from_millis(self.timeout_ms as u64))
     }
+
+    // ANCHOR: client
+    /// The HTTP client of a request chapter, with `--timeout-ms` applied.
+    pub fn client(&self) -> crate::Result<reqwest::Client> {
+        use anyhow::Context as _;
+        let mut builder = reqwest::Client::builder();
+        // The timeout covers every request made with this client, from
+        // connecting to the end of the body: a server that accepts the
+        // connection and never answers cannot keep an `.await` waiting
+        // forever.
+        if let Some(timeout) = self.timeout() {
+            builder = builder.timeout(timeout);
+        }
+        builder.build().context("cannot build the HTTP client")
+    }
+    // ANCHOR_END: client
 }
 
 #[cfg(feature = "requests")]
@@ -279,6 +295,27 @@ mod tests {
             lines[1].starts_with("Usage: cargo run -p chapter5 --"),
             "{text}"
         );
+    }
+
+    #[cfg(feature = "requests")]
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_client_gives_up_after_the_timeout() {
+        // A listener that accepts connections and never answers.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/never", listener.local_addr().unwrap());
+        let client = parse(&["--timeout-ms", "100"]).unwrap().client().unwrap();
+        let started = std::time::Instant::now();
+        let outcome = tokio::time::timeout(Duration::from_secs(10), client.get(&url).send())
+            .await
+            .expect("the client's own timeout should have ended the request");
+        let e = outcome.expect_err("nothing answers, so the request must fail");
+        assert!(e.is_timeout(), "expected a timeout, got: {e}");
+        assert!(
+            started.elapsed() >= Duration::from_millis(100),
+            "gave up before the timeout: {:?}",
+            started.elapsed()
+        );
+        drop(listener);
     }
 
     #[cfg(feature = "requests")]

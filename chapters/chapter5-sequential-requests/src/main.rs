@@ -47,14 +47,10 @@ async fn app(args: RequestArgs) -> course::Result<()> {
     // One client for the whole program. A `reqwest::Client` holds a pool of
     // open connections: the second request reuses the connection of the
     // first instead of opening a new one. Building a client per request
-    // would throw that pool away each time. The timeout applies to every
-    // request made with it, so a server that never answers cannot make the
-    // program hang.
-    let mut builder = reqwest::Client::builder();
-    if let Some(timeout) = args.timeout() {
-        builder = builder.timeout(timeout);
-    }
-    let client = builder.build().context("cannot build the HTTP client")?;
+    // would throw that pool away each time. `args.client()` builds it with
+    // the `--timeout-ms` limit, so a server that never answers cannot make
+    // the program hang.
+    let client = args.client()?;
     // ANCHOR_END: client
 
     let timeline = course::Timeline::new();

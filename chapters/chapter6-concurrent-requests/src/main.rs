@@ -64,11 +64,7 @@ async fn app(args: RequestArgs) -> course::Result<()> {
     // One client, as in chapter 5: its connection pool is shared by all the
     // tasks. Cloning a `reqwest::Client` is cheap (it is a reference-counted
     // handle to the same pool), so each task gets its own clone.
-    let mut builder = reqwest::Client::builder();
-    if let Some(timeout) = args.timeout() {
-        builder = builder.timeout(timeout);
-    }
-    let client = builder.build().context("cannot build the HTTP client")?;
+    let client = args.client()?;
 
     let timeline = course::Timeline::new();
     let started = Instant::now();

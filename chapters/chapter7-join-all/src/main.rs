@@ -109,12 +109,8 @@ async fn fetch_and_analyze(
 
 async fn app(args: Chapter7Args) -> course::Result<()> {
     let server = course::Server::start().await?;
-    let mut builder = reqwest::Client::builder();
-    if let Some(timeout) = args.common.timeout() {
-        builder = builder.timeout(timeout);
-    }
     // One client, its connection pool shared by all the tasks (chapter 5).
-    let client = builder.build().context("cannot build the HTTP client")?;
+    let client = args.common.client()?;
 
     // When each answer arrived and when each analysis was done.
     let (arrivals, analyses) = (Timeline::new(), Timeline::new());

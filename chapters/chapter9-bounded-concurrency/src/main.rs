@@ -105,15 +105,6 @@ async fn run(args: &Chapter9Args, server: &course::Server) -> course::Result<()>
     }
 }
 
-/// One client for a batch of requests, with the `--timeout-ms` limit.
-fn client(args: &Chapter9Args) -> course::Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder();
-    if let Some(timeout) = args.common.timeout() {
-        builder = builder.timeout(timeout);
-    }
-    builder.build().context("cannot build the HTTP client")
-}
-
 /// One request, its body read to the end so that its connection can go
 /// back to the client's pool and serve the next request.
 async fn fetch(client: &reqwest::Client, url: &str) -> course::Result<()> {
@@ -142,7 +133,7 @@ struct Batch {
 impl Batch {
     fn new(args: &Chapter9Args, server: &course::Server) -> course::Result<Batch> {
         Ok(Batch {
-            client: client(args)?,
+            client: args.common.client()?,
             // Empty bodies: this chapter is about connections, not content.
             url: format!("{}?bytes=0", server.delay_url(args.common.delay_ms())),
             count: args.common.count(),
@@ -313,7 +304,7 @@ async fn with_timeout(
     server: &course::Server,
     timeline: &Timeline,
 ) -> course::Result<()> {
-    let client = client(args)?;
+    let client = args.common.client()?;
     let patience = args.common.delay();
     let slow = server.delay_url(2 * args.common.delay_ms());
     info!(
@@ -348,7 +339,7 @@ async fn with_select(
     server: &course::Server,
     timeline: &Timeline,
 ) -> course::Result<()> {
-    let client = client(args)?;
+    let client = args.common.client()?;
     let patience = args.common.delay();
     let slow = server.delay_url(2 * args.common.delay_ms());
     info!(
