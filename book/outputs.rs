@@ -94,7 +94,8 @@ pub const OUTPUTS: &[Output] = &[
         package: "chapter4",
         args: &[],
         file: "chapter4.txt",
-        svg: None,
+        // What the ticker saw, drawn from the same run.
+        svg: Some("chapter4-ticker.svg"),
         order: Order::AnyOrder,
         cpu_heavy: true,
     },
@@ -127,7 +128,8 @@ pub const OUTPUTS: &[Output] = &[
         package: "chapter8",
         args: &[],
         file: "chapter8.txt",
-        svg: None,
+        // What the ticker saw, drawn from the same run.
+        svg: Some("chapter8-ticker.svg"),
         order: Order::InOrder,
         cpu_heavy: false,
     },

@@ -8,7 +8,6 @@
 //! the usage, and exits with code 2 (clap's convention).
 
 use clap::{Args as _, CommandFactory, FromArgMatches, Parser};
-#[cfg(feature = "requests")]
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -174,6 +173,10 @@ pub struct Chapter4Args {
     #[arg(long = "fib", value_name = "N", default_value_t = 39,
           value_parser = clap::value_parser!(u32).range(1..=42))]
     pub fib: u32,
+
+    /// Also draw what the ticker saw as an SVG picture in this file.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
 }
 
 /// The flags of chapter 8 (to spawn or not to spawn).
@@ -183,6 +186,10 @@ pub struct Chapter8Args {
     #[arg(long, value_name = "MS", default_value_t = 500, allow_negative_numbers = true,
           value_parser = clap::value_parser!(u64).range(10..=10_000))]
     pub sleep_ms: u64,
+
+    /// Also draw what the ticker saw as an SVG picture in this file.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
 }
 
 impl Chapter8Args {

@@ -63,10 +63,17 @@ impl Server {
                 "{SERVER_URL_ENV}={url}: only http:// is supported (this build of reqwest has no TLS)"
             );
         }
-        let addrs = parsed.socket_addrs(|| Some(80)).map_err(|e| {
+        // Resolving a name can block (a DNS query): `lookup_host` runs the
+        // resolver on tokio's blocking pool, so this runtime's threads stay
+        // free. (`Url::socket_addrs` would block the calling worker.)
+        // An IPv6 host comes as `[::1]`; the resolver wants it bare.
+        let host = parsed.host_str().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = parsed.port_or_known_default().unwrap_or(80);
+        let mut addrs = tokio::net::lookup_host((host, port)).await.map_err(|e| {
             anyhow!("{SERVER_URL_ENV}={url}: cannot resolve the host ({e}); {help}")
         })?;
-        let Some(addr) = addrs.first().copied() else {
+        let Some(addr) = addrs.next() else {
             bail!("{SERVER_URL_ENV}={url}: the host has no address; {help}");
         };
         match tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(addr))

@@ -19,7 +19,7 @@ pub struct Ticker {
 }
 
 /// What a ticker saw.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TickReport {
     /// The period it asked for.
     pub period: Duration,
@@ -28,6 +28,12 @@ pub struct TickReport {
     /// The longest time between two wake-ups (or from start to the first,
     /// or from the last to the end).
     pub longest_gap: Duration,
+    /// When it started and when the report was made, and every wake-up
+    /// between, in seconds since the program started (the log's clock): what
+    /// [`write_svg`] draws.
+    pub started_at: f64,
+    pub ended_at: f64,
+    pub wakes: Vec<f64>,
 }
 
 impl TickReport {
@@ -60,16 +66,21 @@ impl Ticker {
     /// What the ticker saw so far, with now as the end.
     pub fn report(&self) -> TickReport {
         let ticks = self.ticks.lock().unwrap();
+        let now = Instant::now();
         let mut last = self.started;
         let mut longest = Duration::ZERO;
-        for &t in ticks.iter().chain(std::iter::once(&Instant::now())) {
+        for &t in ticks.iter().chain(std::iter::once(&now)) {
             longest = longest.max(t.saturating_duration_since(last));
             last = t;
         }
+        let secs = |t: Instant| crate::timeline::since_start(t).as_secs_f64();
         TickReport {
             period: self.period,
             ticks: ticks.len(),
             longest_gap: longest,
+            started_at: secs(self.started),
+            ended_at: secs(now),
+            wakes: ticks.iter().map(|&t| secs(t)).collect(),
         }
     }
 
@@ -78,6 +89,23 @@ impl Ticker {
         let report = self.report();
         self.task.abort();
         report
+    }
+}
+
+/// Draws what tickers saw, one row per phase (`("inline", &report)`), with
+/// each wake-up as a tick and the longest gap marked, and writes it to
+/// `path` (on the blocking pool). Does nothing without a path.
+pub async fn write_svg(
+    path: Option<&std::path::Path>,
+    title: &str,
+    phases: &[(&str, &TickReport)],
+) -> crate::Result<()> {
+    match path {
+        Some(path) => {
+            let svg = crate::timeline::ticks::svg(title, phases);
+            crate::timeline::svg::write(path, svg).await
+        }
+        None => Ok(()),
     }
 }
 

@@ -4,6 +4,10 @@
 use crate::manifest::{self, OUTPUTS, Output};
 use std::path::Path;
 
+// The concept diagrams and generated tables (owned by the pictures' side).
+#[path = "../../book/diagrams.rs"]
+mod diagrams;
+
 pub fn regenerate(root: &Path, only: &[String]) -> Result<(), String> {
     for name in only {
         if !OUTPUTS.iter().any(|o| o.package == name.as_str()) {
@@ -17,6 +21,14 @@ pub fn regenerate(root: &Path, only: &[String]) -> Result<(), String> {
             ));
         }
     }
+    // The diagrams need no run: written every time, in a blink.
+    let generated = root.join(manifest::GENERATED_DIR);
+    std::fs::create_dir_all(&generated)
+        .map_err(|e| format!("cannot create {}: {e}", generated.display()))?;
+    for name in diagrams::write_all(&generated)? {
+        println!("wrote {}/{name}", manifest::GENERATED_DIR);
+    }
+
     let mut todo: Vec<&Output> = Vec::new();
     for entry in OUTPUTS {
         if !only.is_empty() && !only.iter().any(|n| n == entry.package) {
@@ -38,9 +50,6 @@ pub fn regenerate(root: &Path, only: &[String]) -> Result<(), String> {
     println!("Building {} ...", packages.join(", "));
     let exes = manifest::build(root, &packages)?;
 
-    let generated = root.join(manifest::GENERATED_DIR);
-    std::fs::create_dir_all(&generated)
-        .map_err(|e| format!("cannot create {}: {e}", generated.display()))?;
     for entry in todo {
         let exe = &exes
             .iter()

@@ -11,8 +11,8 @@
 //! inline, and prints the ticker's longest wait in each case.
 //!
 //! ```text
-//! cargo run -p chapter4              # fib(39), about 0.5 s in a debug build
-//! cargo run -p chapter4 -- --fib 30  # the article's fib(30): ~10 ms, hard to see
+//! cargo run -p chapter4              # fib(39): about 0.5 s, debug build
+//! cargo run -p chapter4 -- --fib 30  # the article's fib(30): ~10 ms
 //! ```
 
 // ANCHOR: all
@@ -27,25 +27,29 @@ use tokio::task;
 const TICK: Duration = Duration::from_millis(10);
 
 // ANCHOR: runtime
-// The current-thread runtime: one thread runs every task. That makes the
-// effect of blocking it total and easy to see: while it computes, nothing
-// else runs at all. On the multi-threaded runtime the harm is the same but
-// spread out: the blocked worker stalls every task waiting in its queue,
-// and the stall only goes unnoticed while other workers have time to spare
-// (and steal that work). `spawn_blocking` needs no extra feature: its pool
-// is part of every tokio runtime.
+// The current-thread runtime: one thread runs every task, and the same
+// thread drives the timers and the sockets while no task is running. That
+// makes the effect of blocking it total and easy to see: while it
+// computes, nothing else runs at all, and no timer even fires. On the
+// multi-threaded runtime the harm is the same but spread out: the blocked
+// worker stalls the tasks waiting in its queue until other workers, when
+// they have time to spare, steal them; the task in its LIFO slot (the one
+// woken last on it) cannot be stolen and waits for the end. `spawn_blocking`
+// needs no extra feature: its pool is part of every tokio runtime.
 #[tokio::main(flavor = "current_thread")]
-// ANCHOR_END: runtime
 async fn main() -> ExitCode {
     let args: course::args::Chapter4Args = course::args::chapter_args(
         "chapter4",
-        "CPU-heavy work: spawn_blocking keeps the runtime free, inline work stalls it",
+        "CPU-heavy work: spawn_blocking keeps the runtime free, \
+         inline work stalls it",
     );
     course::init_logging();
-    course::finish(app(args.fib).await)
+    course::finish(app(args).await)
 }
+// ANCHOR_END: runtime
 
-async fn app(n: u32) -> course::Result<()> {
+async fn app(args: course::args::Chapter4Args) -> course::Result<()> {
+    let n = args.fib;
     // ANCHOR: spawn_blocking
     info!("computing fib({n}) with spawn_blocking; the ticker runs meanwhile");
     let ticker = Ticker::start(TICK);
@@ -63,12 +67,13 @@ async fn app(n: u32) -> course::Result<()> {
     let blocking_took = took;
 
     // ANCHOR: inline
-    info!("computing fib({n}) inline in an async task; the ticker should stall");
+    info!("computing fib({n}) inline in a task; the ticker should stall");
     let ticker = Ticker::start(TICK);
     // The same work, in an ordinary task. Nothing inside `fib` awaits, so
     // once this task starts it keeps the runtime's only thread until the
-    // result is ready. The ticker's timer fires, but no thread is free to
-    // run it. Do not do this in real code.
+    // result is ready. That thread is also the one that drives the timers:
+    // the ticker's timer does not even fire until `fib` returns, and then
+    // the ticker runs late. Do not do this in real code.
     let (value, took) = task::spawn(async move { timed_fib(n) }).await?;
     let on_runtime = ticker.stop();
     info!(
@@ -77,6 +82,17 @@ async fn app(n: u32) -> course::Result<()> {
         on_runtime.longest_gap.as_millis()
     );
     // ANCHOR_END: inline
+
+    // The picture of what the ticker saw (`--svg`), drawn from this run.
+    course::ticker::write_svg(
+        args.svg.as_deref(),
+        &format!("Chapter 4: a ticker beside fib({n})"),
+        &[
+            ("with spawn_blocking", &off_runtime),
+            ("inline in a task", &on_runtime),
+        ],
+    )
+    .await?;
 
     println!();
     println!(
@@ -98,15 +114,16 @@ async fn app(n: u32) -> course::Result<()> {
     // until fib is done, so its longest gap spans the whole computation;
     // with spawn_blocking, it wakes in the middle of it. (When fib takes
     // less than one tick, the ticker has no chance to wake in between.)
-    let verdict = if on_runtime.longest_gap >= took && off_runtime.longest_gap < blocking_took {
-        "inline, the computation froze every other task on the runtime; spawn_blocking kept it running"
+    let verdict = if on_runtime.longest_gap >= took
+        && off_runtime.longest_gap < blocking_took
+    {
+        "inline, the computation froze every other task on the runtime;\n  \
+         spawn_blocking kept it running"
     } else {
         "the difference is small at this size: try a larger --fib"
     };
-    println!(
-        "  {verdict}. Total {:.3} s.",
-        course::elapsed().as_secs_f64()
-    );
+    println!("  {verdict}.");
+    println!("  Total {:.3} s.", course::elapsed().as_secs_f64());
     Ok(())
 }
 

@@ -29,7 +29,8 @@ fn spawn_blocking_keeps_the_runtime_ticking_and_inline_work_stalls_it() {
     assert_eq!(run.code, Some(0), "{t}");
     assert!(run.stdout.contains("fib(37) = 24157817"), "{t}");
 
-    let (blocking_s, blocking_gap) = figures(&run.stdout, "with spawn_blocking:");
+    let (blocking_s, blocking_gap) =
+        figures(&run.stdout, "with spawn_blocking:");
     let (inline_s, inline_gap) = figures(&run.stdout, "inline in a task:");
     let (blocking_ms, inline_ms) = (blocking_s * 1000.0, inline_s * 1000.0);
     assert!(
@@ -53,8 +54,9 @@ fn spawn_blocking_keeps_the_runtime_ticking_and_inline_work_stalls_it() {
     );
     // The summary draws the same conclusion.
     assert!(
-        run.stdout
-            .contains("inline, the computation froze every other task on the runtime"),
+        run.stdout.contains(
+            "inline, the computation froze every other task on the runtime"
+        ),
         "{t}"
     );
 }

@@ -53,14 +53,19 @@ async fn app(args: RequestArgs) -> course::Result<()> {
     let client = args.client()?;
     // ANCHOR_END: client
 
-    let timeline = course::Timeline::new();
+    // Chapters 5, 6 and 7 draw their timelines on one axis, two delays
+    // long, so that their pictures compare at a glance: half the time
+    // looks like half.
+    let timeline =
+        course::Timeline::new().with_axis(2 * args.delay() + args.delay() / 20);
     let started = Instant::now();
 
     // ANCHOR: sequential
     for n in 1..=args.count() {
         // Slowwly's URL shape: wait `delay_ms`, then answer. The target
         // after `/url/` is never fetched; the server invents the body.
-        let url = server.delay_url_to(args.delay_ms(), "http://www.google.co.uk");
+        let url =
+            server.delay_url_to(args.delay_ms(), "http://www.google.co.uk");
         info!("Sending request {n}");
         // The `.await`s below suspend `app()` until the answer is in. While
         // request `n` is waiting, nothing else in this program runs: request
@@ -87,10 +92,17 @@ async fn app(args: RequestArgs) -> course::Result<()> {
 
     let took = started.elapsed();
     info!("Done");
-    timeline.show(&args, "Chapter 5: sequential requests")?;
+    timeline
+        .show(&args, "Chapter 5: sequential requests")
+        .await?;
     println!(
         "{}",
-        course::requests_summary(args.count(), args.delay(), took, server.peak_in_flight())
+        course::requests_summary(
+            args.count(),
+            args.delay(),
+            took,
+            server.peak_in_flight()
+        )
     );
     Ok(())
 }

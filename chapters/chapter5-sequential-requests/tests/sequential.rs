@@ -57,14 +57,16 @@ fn requests_run_one_after_the_other() {
         assert!(r.stdout.contains(&format!("request {n} |")), "{transcript}");
     }
     assert!(
-        r.stdout.contains("3 requests of 200 ms took") && r.stdout.contains("one after the other"),
+        r.stdout.contains("3 requests of 200 ms took")
+            && r.stdout.contains("one after the other"),
         "{transcript}"
     );
 }
 
 #[test]
 fn the_embedded_server_reports_its_peak_and_the_svg_is_written() {
-    let dir = std::env::temp_dir().join(format!("chapter5-test-{}", std::process::id()));
+    let dir = std::env::temp_dir()
+        .join(format!("chapter5-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let svg = dir.join("timeline.svg");
     let svg_arg = svg.to_string_lossy().into_owned();

@@ -66,13 +66,18 @@ async fn app(args: RequestArgs) -> course::Result<()> {
     // handle to the same pool), so each task gets its own clone.
     let client = args.client()?;
 
-    let timeline = course::Timeline::new();
+    // Chapters 5, 6 and 7 draw their timelines on one axis, two delays
+    // long, so that their pictures compare at a glance: half the time
+    // looks like half.
+    let timeline =
+        course::Timeline::new().with_axis(2 * args.delay() + args.delay() / 20);
     let started = Instant::now();
 
     // ANCHOR: spawn
     let mut handles = Vec::with_capacity(args.count());
     for n in 1..=args.count() {
-        let url = server.delay_url_to(args.delay_ms(), "http://www.google.co.uk");
+        let url =
+            server.delay_url_to(args.delay_ms(), "http://www.google.co.uk");
         // `tokio::spawn` hands the future to the runtime and returns at
         // once: the loop goes on to spawn the next request while the first
         // one is already on its way. Calling `get_and_log(..)` without
@@ -96,10 +101,17 @@ async fn app(args: RequestArgs) -> course::Result<()> {
 
     let took = started.elapsed();
     info!("Done");
-    timeline.show(&args, "Chapter 6: concurrent requests")?;
+    timeline
+        .show(&args, "Chapter 6: concurrent requests")
+        .await?;
     println!(
         "{}",
-        course::requests_summary(args.count(), args.delay(), took, server.peak_in_flight())
+        course::requests_summary(
+            args.count(),
+            args.delay(),
+            took,
+            server.peak_in_flight()
+        )
     );
     Ok(())
 }

@@ -15,6 +15,7 @@
 use anyhow::Context as _;
 use course::Timeline;
 use course::args::{Chapter7Args, SumWith};
+use course::timeline::Kind;
 use futures::future::join_all;
 use log::info;
 use std::process::ExitCode;
@@ -64,10 +65,9 @@ async fn fetch_and_analyze(
     n: usize,
     client: reqwest::Client,
     url: String,
-    arrivals: Timeline,
-    analyses: Timeline,
+    timeline: Timeline,
 ) -> course::Result<Counts> {
-    let text = arrivals
+    let text = timeline
         .track(format!("request {n}"), async {
             client
                 .get(&url)
@@ -97,8 +97,8 @@ async fn fetch_and_analyze(
     // `String` into the closure, which owns it, and lend it to `analyze`
     // from there.
     let work = tokio::task::spawn_blocking(move || analyze(&text));
-    let (ones, zeros) = analyses
-        .track(format!("request {n}"), work)
+    let (ones, zeros) = timeline
+        .track_work(format!("request {n}"), work)
         .await
         .map_err(|e| course::join_error(n, e).context("analysis"))?;
     // ANCHOR_END: erratum5
@@ -112,24 +112,19 @@ async fn app(args: Chapter7Args) -> course::Result<()> {
     // One client, its connection pool shared by all the tasks (chapter 5).
     let client = args.common.client()?;
 
-    // When each answer arrived and when each analysis was done.
-    let (arrivals, analyses) = (Timeline::new(), Timeline::new());
+    // When each answer arrived and when each analysis was done. Chapters
+    // 5, 6 and 7 draw their timelines on one axis, two delays long, so that
+    // their pictures compare at a glance.
+    let delay = args.common.delay();
+    let timeline = Timeline::new().with_axis(2 * delay + delay / 20);
     let started = Instant::now();
 
     // ANCHOR: spawn
     let mut handles = Vec::with_capacity(args.common.count());
     for n in 1..=args.common.count() {
-        // A different page per task, so each body is different text. The
-        // server never fetches it; `?bytes=` sets how much text it invents.
-        let target = format!("http://www.google.co.uk/{n}");
-        let bytes = args
-            .bytes
-            .unwrap_or(PAGE_KIB[(n - 1) % PAGE_KIB.len()] * 1024);
-        let url = format!(
-            "{}?bytes={bytes}",
-            server.delay_url_to(args.common.delay_ms(), &target)
-        );
-        let task = fetch_and_analyze(n, client.clone(), url, arrivals.clone(), analyses.clone());
+        let url = page_url(&server, &args, n);
+        let task = fetch_and_analyze(n, client.clone(), url, timeline.clone());
+        // Spawned: the request starts now, while the loop goes on.
         handles.push(tokio::spawn(task));
     }
     // ANCHOR_END: spawn
@@ -141,11 +136,12 @@ async fn app(args: Chapter7Args) -> course::Result<()> {
     // put the handles in a `futures::stream::FuturesUnordered` (or a tokio
     // `JoinSet`, chapter 9) and take results out as they come.
     let results: Vec<Joined> = join_all(handles).await;
+    // ANCHOR_END: join_all
+    // `--sum` picks one of the two ways of adding up, shown below.
     let (ones, zeros) = match args.sum {
         SumWith::ForLoop => sum_with_for_loop(results)?,
         SumWith::TryFold => sum_with_try_fold(results)?,
     };
-    // ANCHOR_END: join_all
 
     let took = started.elapsed();
     info!("Total: {ones} ones, {zeros} zeros");
@@ -155,9 +151,9 @@ async fn app(args: Chapter7Args) -> course::Result<()> {
     info!("Ratio of ones to zeros: {:.2}", ones as f64 / zeros as f64);
     // The answers arrive in one order; the analyses, running on several
     // threads at once, can finish in another.
-    info!("Arrival order:    {}", order(&arrivals));
-    info!("Processing order: {}", order(&analyses));
-    arrivals.show(&args.common, "Chapter 7: join_all")?;
+    info!("Arrival order:    {}", order(&timeline, Kind::Request));
+    info!("Processing order: {}", order(&timeline, Kind::Work));
+    timeline.show(&args.common, "Chapter 7: join_all").await?;
     println!(
         "{}",
         course::requests_summary(
@@ -182,7 +178,8 @@ fn sum_with_for_loop(results: Vec<Joined>) -> course::Result<Counts> {
     for (n, joined) in (1..).zip(results) {
         // Layer 1: did task `n` finish? A `JoinError` becomes a readable
         // error ("task 3 panicked: ...") and `?` returns it.
-        let outcome: course::Result<Counts> = joined.map_err(|e| course::join_error(n, e))?;
+        let outcome: course::Result<Counts> =
+            joined.map_err(|e| course::join_error(n, e))?;
         // Layer 2: did its request and analysis succeed?
         let (task_ones, task_zeros) = outcome?;
         ones += task_ones;
@@ -200,22 +197,36 @@ fn sum_with_try_fold(results: Vec<Joined>) -> course::Result<Counts> {
     (1..)
         .zip(results)
         .try_fold((0, 0), |(ones, zeros), (n, joined)| {
-            let (task_ones, task_zeros) = joined.map_err(|e| course::join_error(n, e))??;
+            let (task_ones, task_zeros) =
+                joined.map_err(|e| course::join_error(n, e))??;
             Ok((ones + task_ones, zeros + task_zeros))
         })
 }
 // ANCHOR_END: try_fold
-// ANCHOR_END: all
 
-/// The request numbers of a timeline's spans, in the order they ended.
-fn order(timeline: &Timeline) -> String {
+/// The URL of task `n`: a different page per task, so each body is
+/// different text. The server never fetches it; `?bytes=` sets how much
+/// text it invents.
+fn page_url(server: &course::Server, args: &Chapter7Args, n: usize) -> String {
+    let target = format!("http://www.google.co.uk/{n}");
+    let bytes = args
+        .bytes
+        .unwrap_or(PAGE_KIB[(n - 1) % PAGE_KIB.len()] * 1024);
+    let url = server.delay_url_to(args.common.delay_ms(), &target);
+    format!("{url}?bytes={bytes}")
+}
+
+/// The request numbers of a timeline's spans of `kind`, in the order they
+/// ended.
+fn order(timeline: &Timeline, kind: Kind) -> String {
     timeline
-        .end_order()
+        .end_order(kind)
         .iter()
         .map(|label| label.trim_start_matches("request "))
         .collect::<Vec<_>>()
         .join(" ")
 }
+// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {
@@ -225,7 +236,10 @@ mod tests {
     /// way: a task's own error, a panicked task.
     #[tokio::test(flavor = "current_thread")]
     async fn for_loop_and_try_fold_agree() {
-        async fn results(fail: Option<usize>, panic: Option<usize>) -> Vec<Joined> {
+        async fn results(
+            fail: Option<usize>,
+            panic: Option<usize>,
+        ) -> Vec<Joined> {
             let handles = (1..=4).map(|n| {
                 tokio::spawn(async move {
                     if Some(n) == panic {

@@ -81,7 +81,9 @@ fn check_counts(args: &[&str], size: impl Fn(u64) -> Option<u64>) {
             .path
             .split_once(TARGET)
             .and_then(|(_, n)| n.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected path {}:\n{transcript}", record.path));
+            .unwrap_or_else(|| {
+                panic!("unexpected path {}:\n{transcript}", record.path)
+            });
         let bytes = received[&n];
         if let Some(expected) = size(n) {
             assert_eq!(bytes, expected, "request {n}:\n{transcript}");
@@ -107,7 +109,8 @@ fn check_counts(args: &[&str], size: impl Fn(u64) -> Option<u64>) {
         (Some(total.0 as f64), Some(total.1 as f64)),
         "{transcript}"
     );
-    let ratio = number_after(&r.stdout, "Ratio of ones to zeros:").expect("a ratio");
+    let ratio =
+        number_after(&r.stdout, "Ratio of ones to zeros:").expect("a ratio");
     assert!(
         (ratio - total.0 as f64 / total.1 as f64).abs() < 0.006,
         "{transcript}"
@@ -119,7 +122,9 @@ fn check_counts(args: &[&str], size: impl Fn(u64) -> Option<u64>) {
         let at = |prefix: &str| {
             log.iter()
                 .position(|(_, m)| number_in(m, prefix) == Some(n))
-                .unwrap_or_else(|| panic!("no `{prefix}{n}` line:\n{transcript}"))
+                .unwrap_or_else(|| {
+                    panic!("no `{prefix}{n}` line:\n{transcript}")
+                })
         };
         assert!(at("Got response ") < at("Processed "), "{transcript}");
     }

@@ -13,9 +13,13 @@
 //! ```
 
 // ANCHOR: all
+mod counterparts;
+
+use counterparts::COUNTERPARTS;
 use course::Ticker;
 use course::ticker::TickReport;
 use log::info;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio::task;
@@ -30,19 +34,21 @@ const TICK: Duration = Duration::from_millis(10);
 async fn main() -> ExitCode {
     let args: course::args::Chapter8Args = course::args::chapter_args(
         "chapter8",
-        "To spawn or not to spawn: std::thread::sleep vs tokio::time::sleep on a runtime",
+        "To spawn or not to spawn: std::thread::sleep vs tokio::time::sleep \
+         on a runtime",
     );
     course::init_logging();
-    course::finish(app(args.sleep()).await)
+    course::finish(app(args.sleep(), args.svg).await)
 }
 
-async fn app(pause: Duration) -> course::Result<()> {
+async fn app(pause: Duration, svg: Option<PathBuf>) -> course::Result<()> {
     let ms = pause.as_millis();
 
     // ANCHOR: std_sleep
     // Wrong: `std::thread::sleep` parks the thread, and on this runtime
-    // the thread is the only one there is. The ticker's timer fires on time,
-    // but nothing can run the ticker until the sleep ends.
+    // the thread is the only one there is. It is also the thread that
+    // drives the timers: the ticker's timer does not fire, and the ticker
+    // does not run, until the sleep ends.
     info!("a task calls std::thread::sleep({ms} ms)");
     let ticker = Ticker::start(TICK);
     task::spawn(async move { std::thread::sleep(pause) }).await?;
@@ -71,11 +77,23 @@ async fn app(pause: Duration) -> course::Result<()> {
     report(&off_runtime);
     // ANCHOR_END: spawn_blocking
 
+    // The picture of what the ticker saw (`--svg`), drawn from this run.
+    course::ticker::write_svg(
+        svg.as_deref(),
+        &format!("Chapter 8: a ticker beside three {ms} ms sleeps"),
+        &[
+            ("std::thread::sleep in a task", &std_sleep),
+            ("tokio::time::sleep().await", &tokio_sleep),
+            ("spawn_blocking(thread::sleep)", &off_runtime),
+        ],
+    )
+    .await?;
+
     println!();
     print_counterparts();
 
     println!();
-    println!("Summary: each way slept {ms} ms; how long the ticker (period 10 ms) was starved:");
+    println!("Summary: each way slept {ms} ms; the ticker (period 10 ms) saw:");
     for (how, seen) in [
         ("std::thread::sleep in a task ", &std_sleep),
         ("tokio::time::sleep().await   ", &tokio_sleep),
@@ -93,16 +111,16 @@ async fn app(pause: Duration) -> course::Result<()> {
     // ticker wake while they sleep. (A machine busy enough to pause this
     // whole process for a while makes those gaps longer, but the ticker
     // still woke.)
-    let verdict =
-        if std_sleep.longest_gap >= pause && tokio_sleep.ticks > 0 && off_runtime.ticks > 0 {
-            "only the blocking call on the runtime's thread stopped the other task"
-        } else {
-            "the machine was too busy for a clear result: try a longer --sleep-ms"
-        };
-    println!(
-        "  {verdict}. Total {:.3} s.",
-        course::elapsed().as_secs_f64()
-    );
+    let verdict = if std_sleep.longest_gap >= pause
+        && tokio_sleep.ticks > 0
+        && off_runtime.ticks > 0
+    {
+        "only the blocking call on the runtime's thread stopped the other task"
+    } else {
+        "the machine was too busy for a clear result: try a longer --sleep-ms"
+    };
+    println!("  {verdict}.");
+    println!("  Total {:.3} s.", course::elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -115,53 +133,12 @@ fn report(seen: &TickReport) {
     );
 }
 
-// ANCHOR: counterparts
-/// What parks a thread in std, and what to use on tokio instead. The
-/// counterparts return futures: awaiting them frees the thread.
-const COUNTERPARTS: [(&str, &str); 7] = [
-    (
-        "std::thread (sleep, JoinHandle::join)",
-        "tokio::time::sleep(..).await; await a task's JoinHandle",
-    ),
-    (
-        "std::fs (File, read_to_string, ...)",
-        "tokio::fs (it runs std::fs on the blocking pool for you)",
-    ),
-    (
-        "std::net (TcpStream, TcpListener, UdpSocket)",
-        "tokio::net: same names, async methods",
-    ),
-    (
-        "std::sync (mpsc, Condvar, Barrier) waits",
-        "tokio::sync (mpsc, Notify, Barrier, Semaphore)",
-    ),
-    (
-        "std::sync::Mutex held across an .await",
-        "tokio::sync::Mutex (a std Mutex is fine if never held across .await)",
-    ),
-    ("std::io::stdin, stdout", "tokio::io::stdin, stdout"),
-    (
-        "long computation (fib, hashing, parsing)",
-        "tokio::task::spawn_blocking; when in doubt, spawn it",
-    ),
-];
-// ANCHOR_END: counterparts
-
+/// The table, within 80 columns: each blocking call, and under it what to
+/// use instead.
 fn print_counterparts() {
-    let width = COUNTERPARTS
-        .iter()
-        .map(|(std, _)| std.len())
-        .max()
-        .unwrap_or(0);
-    let (left, right) = ("blocks the thread", "use instead on a runtime");
-    println!("{left:width$}   {right}");
-    println!(
-        "{:width$}   {}",
-        "-".repeat(left.len()),
-        "-".repeat(right.len())
-    );
+    println!("blocks the thread\n  -> use instead on a runtime");
     for (std, tokio) in COUNTERPARTS {
-        println!("{std:width$}   {tokio}");
+        println!("{std}\n  -> {tokio}");
     }
 }
 // ANCHOR_END: all

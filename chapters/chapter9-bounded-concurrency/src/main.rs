@@ -62,7 +62,10 @@ async fn app(args: Chapter9Args) -> course::Result<()> {
     // The embedded server with two wiremock workers, each on a thread of
     // its own: one thread would have to accept and answer all 10,000
     // connections by itself.
-    let server = course::Server::start_with(mock_server::DelayServer::builder().workers(2)).await?;
+    let server = course::Server::start_with(
+        mock_server::DelayServer::builder().workers(2),
+    )
+    .await?;
 
     // ANCHOR: ctrl_c
     // The whole run races Ctrl-C. If Ctrl-C comes first, `select!` drops
@@ -83,24 +86,31 @@ async fn app(args: Chapter9Args) -> course::Result<()> {
     // ANCHOR_END: ctrl_c
 }
 
-async fn run(args: &Chapter9Args, server: &course::Server) -> course::Result<()> {
+async fn run(
+    args: &Chapter9Args,
+    server: &course::Server,
+) -> course::Result<()> {
     match args.mode {
         Mode::Tour => tour(args, server).await,
         Mode::Unbounded => {
             budget(args, server);
             single(args, server, Strategy::Unbounded).await
         }
-        Mode::BufferUnordered => single(args, server, Strategy::BufferUnordered).await,
+        Mode::BufferUnordered => {
+            single(args, server, Strategy::BufferUnordered).await
+        }
         Mode::JoinSet => single(args, server, Strategy::JoinSet).await,
         Mode::Timeout => {
             let timeline = Timeline::new();
             with_timeout(args, server, &timeline).await?;
-            timeline.show(&args.common, "Chapter 9: a timeout")
+            timeline.show(&args.common, "Chapter 9: a timeout").await
         }
         Mode::Select => {
             let timeline = Timeline::new();
             with_select(args, server, &timeline).await?;
-            timeline.show(&args.common, "Chapter 9: select! against a deadline")
+            timeline
+                .show(&args.common, "Chapter 9: select! against a deadline")
+                .await
         }
     }
 }
@@ -131,11 +141,17 @@ struct Batch {
 }
 
 impl Batch {
-    fn new(args: &Chapter9Args, server: &course::Server) -> course::Result<Batch> {
+    fn new(
+        args: &Chapter9Args,
+        server: &course::Server,
+    ) -> course::Result<Batch> {
         Ok(Batch {
             client: args.common.client()?,
             // Empty bodies: this chapter is about connections, not content.
-            url: format!("{}?bytes=0", server.delay_url(args.common.delay_ms())),
+            url: format!(
+                "{}?bytes=0",
+                server.delay_url(args.common.delay_ms())
+            ),
             count: args.common.count(),
             timeline: Timeline::new(),
         })
@@ -143,7 +159,10 @@ impl Batch {
 
     /// Request `n` as a future that owns what it uses (`'static`), so that
     /// it can be spawned. Nothing is sent until it is polled.
-    fn request(&self, n: usize) -> impl Future<Output = course::Result<()>> + Send + 'static {
+    fn request(
+        &self,
+        n: usize,
+    ) -> impl Future<Output = course::Result<()>> + Send + 'static {
         let (client, url, timeline) =
             (self.client.clone(), self.url.clone(), self.timeline.clone());
         async move {
@@ -178,7 +197,9 @@ fn budget(args: &Chapter9Args, server: &course::Server) -> bool {
     // Keep a few descriptors in hand for everything else.
     let room = (limit as usize).saturating_sub(open + 32);
     let capacity = room / per_request;
-    info!("This process may have {limit} files open at once (ulimit -n); {open} are open now");
+    info!(
+        "This process may have {limit} files open at once (ulimit -n); {open} are open now"
+    );
     info!("Each request in flight holds {per_request} ({holds})");
     info!("So at most about {capacity} requests can be in flight at once");
     let fits = count <= capacity;
@@ -188,7 +209,9 @@ fn budget(args: &Chapter9Args, server: &course::Server) -> bool {
             (capacity + 1).max(10_000)
         );
     } else {
-        info!("{count} at once do not fit: spawning them all fails with \"Too many open files\"");
+        info!(
+            "{count} at once do not fit: spawning them all fails with \"Too many open files\""
+        );
     }
     fits
 }
@@ -226,7 +249,10 @@ async fn unbounded(batch: &Batch) -> course::Result<()> {
 /// At most `limit` requests in flight, with a stream: `buffer_unordered`
 /// polls up to `limit` of the stream's futures at once and starts the next
 /// one each time one finishes. It yields answers in the order they finish.
-async fn with_buffer_unordered(batch: &Batch, limit: usize) -> course::Result<()> {
+async fn with_buffer_unordered(
+    batch: &Batch,
+    limit: usize,
+) -> course::Result<()> {
     let mut answers = futures::stream::iter(1..=batch.count)
         // A stream of futures; none of them has started yet.
         .map(|n| batch.request(n))
@@ -372,7 +398,9 @@ impl Strategy {
     async fn run(self, batch: &Batch, limit: usize) -> course::Result<()> {
         match self {
             Strategy::Unbounded => unbounded(batch).await,
-            Strategy::BufferUnordered => with_buffer_unordered(batch, limit).await,
+            Strategy::BufferUnordered => {
+                with_buffer_unordered(batch, limit).await
+            }
             Strategy::JoinSet => with_join_set(batch, limit).await,
         }
     }
@@ -434,10 +462,13 @@ async fn single(
     info!("{count} requests with {}", strategy.name(args.limit()));
     let m = measure(&batch, strategy, args.limit(), server).await?;
     info!("Done: {}", m.peaks.describe());
-    batch.timeline.show(
-        &args.common,
-        &format!("Chapter 9: {}", strategy.name(args.limit())),
-    )?;
+    batch
+        .timeline
+        .show(
+            &args.common,
+            &format!("Chapter 9: {}", strategy.name(args.limit())),
+        )
+        .await?;
     println!(
         "{}",
         course::requests_summary(count, args.common.delay(), m.took, m.peak)
@@ -447,7 +478,10 @@ async fn single(
 
 /// Everything: the budget, a table of limits, the JoinSet, a timeout and a
 /// select!.
-async fn tour(args: &Chapter9Args, server: &course::Server) -> course::Result<()> {
+async fn tour(
+    args: &Chapter9Args,
+    server: &course::Server,
+) -> course::Result<()> {
     let count = args.common.count();
     let delay = args.common.delay();
     info!(
@@ -520,7 +554,8 @@ async fn tour(args: &Chapter9Args, server: &course::Server) -> course::Result<()
     info!("Done: {}", m.peaks.describe());
     batch
         .timeline
-        .show(&args.common, "Chapter 9: JoinSet + Semaphore")?;
+        .show(&args.common, "Chapter 9: JoinSet + Semaphore")
+        .await?;
     println!("{}", course::requests_summary(count, delay, m.took, m.peak));
     Ok(())
 }
