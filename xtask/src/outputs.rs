@@ -1,22 +1,68 @@
 //! `cargo xtask outputs`: rerun the chapters and rewrite what the book
-//! shows of them. The list is `book/outputs.rs` (module `manifest`).
+//! shows of them, then check the mistakes and rewrite the compiler errors
+//! the book shows. The lists are `book/outputs.rs` (module `manifest`) and
+//! the files of `book/mistakes/src/bin/` (module `mistakes`).
 
 use crate::manifest::{self, OUTPUTS, Output};
+use mistakes::Mistake;
 use std::path::Path;
 
+// The compiler errors the book shows, shared with the book's tests.
+#[path = "../../book/mistakes.rs"]
+mod mistakes;
+
 pub fn regenerate(root: &Path, only: &[String]) -> Result<(), String> {
+    let all_mistakes = mistakes::mistakes(root)?;
     for name in only {
-        if !OUTPUTS.iter().any(|o| o.package == name.as_str()) {
+        let known = OUTPUTS.iter().any(|o| o.package == name.as_str())
+            || all_mistakes.iter().any(|m| m.name == *name);
+        if !known {
             return Err(format!(
-                "{name} has no entry in book/outputs.rs (entries: {})",
+                "{name} is neither an entry of book/outputs.rs ({}) nor a mistake in book/mistakes/src/bin/ ({})",
                 OUTPUTS
                     .iter()
                     .map(|o| o.package)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                all_mistakes
+                    .iter()
+                    .map(|m| m.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
         }
     }
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|n| n == name);
+    let todo: Vec<&Mistake> = all_mistakes.iter().filter(|m| wanted(&m.name)).collect();
+    run_chapters(root, only)?;
+    write_errors(root, &todo)
+}
+
+/// Checks each mistake and writes what cargo printed.
+fn write_errors(root: &Path, todo: &[&Mistake]) -> Result<(), String> {
+    if todo.is_empty() {
+        return Ok(());
+    }
+    let dir = root.join(mistakes::ERRORS_DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for mistake in todo {
+        println!("{}", mistake.command_line());
+        let text = mistakes::check_mistake(root, mistake)?;
+        let file = root.join(mistake.file_path());
+        std::fs::write(&file, &text)
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        println!(
+            "  wrote {} ({}, {} lines)",
+            mistake.file_path(),
+            mistake.expect,
+            text.lines().count()
+        );
+    }
+    Ok(())
+}
+
+/// Reruns the chapters of book/outputs.rs (all, or those in `only`).
+fn run_chapters(root: &Path, only: &[String]) -> Result<(), String> {
     let mut todo: Vec<&Output> = Vec::new();
     for entry in OUTPUTS {
         if !only.is_empty() && !only.iter().any(|n| n == entry.package) {
@@ -29,7 +75,6 @@ pub fn regenerate(root: &Path, only: &[String]) -> Result<(), String> {
         todo.push(entry);
     }
     if todo.is_empty() {
-        println!("Nothing to run.");
         return Ok(());
     }
 
