@@ -349,8 +349,8 @@ pub fn run(root: &Path, exe: &Path, entry: &Output, svg: Option<&Path>) -> Resul
     let elapsed = started.elapsed();
     let bytes = reader_thread.join().unwrap_or_default();
     let mut printed = String::from_utf8_lossy(&bytes).into_owned();
-    if let (Some(svg), Some(book_svg)) = (svg, entry.svg_path()) {
-        printed = printed.replace(&*svg.to_string_lossy(), &book_svg);
+    if let Some(svg) = svg {
+        printed = without_svg_notice(&printed, &svg.to_string_lossy());
     }
     if !status.success() {
         return Err(format!(
@@ -365,6 +365,16 @@ pub fn run(root: &Path, exe: &Path, entry: &Output, svg: Option<&Path>) -> Resul
         text.push('\n');
     }
     Ok(Run { text, elapsed })
+}
+
+/// `printed` without the line that reports where the timeline went
+/// ("Timeline written to ..."): the reader runs without `--svg` and never
+/// sees it, so the book does not show it either.
+pub fn without_svg_notice(printed: &str, svg: &str) -> String {
+    printed
+        .split_inclusive('\n')
+        .filter(|line| !(line.contains(svg) && line.contains("written to")))
+        .collect()
 }
 
 /// The lines of `text` with what changes between runs masked:

@@ -106,8 +106,10 @@ pub fn join_error(n: usize, e: tokio::task::JoinError) -> anyhow::Error {
 }
 
 /// The name and number of the calling thread, for log lines: `main #1`,
-/// `tokio-runtime-worker #3`. Tokio names all its worker threads alike, so
-/// the number tells them apart.
+/// `tokio-rt-worker #3`. A runtime gives every thread it starts the same
+/// name (by default `tokio-rt-worker` in tokio 1.54, see
+/// `Builder::thread_name`), its workers and its blocking-pool threads
+/// alike, so the number tells them apart.
 pub fn thread_label() -> String {
     let thread = std::thread::current();
     // `ThreadId` prints as `ThreadId(3)`; keep the number.

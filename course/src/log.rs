@@ -27,10 +27,15 @@ pub fn elapsed() -> Duration {
 /// which looks broken to a learner; here the default is `info` for the
 /// chapter and `warn` for the libraries underneath. `RUST_LOG` still wins.
 /// Calling it twice is harmless.
+// ANCHOR: init_logging
 pub fn init_logging() {
     start();
-    let env = env_logger::Env::default()
-        .default_filter_or("info,wiremock=warn,hyper=warn,hyper_util=warn,reqwest=warn");
+    // `info` for the program, `warn` for the libraries underneath.
+    const DEFAULT: &str = concat!(
+        "info,",
+        "hyper=warn,hyper_util=warn,reqwest=warn,wiremock=warn",
+    );
+    let env = env_logger::Env::default().default_filter_or(DEFAULT);
     let _ = env_logger::Builder::from_env(env)
         // Stdout, like the summary and the timeline, so that the lines keep
         // their order when the output goes to a pipe or a file.
@@ -46,3 +51,4 @@ pub fn init_logging() {
         })
         .try_init();
 }
+// ANCHOR_END: init_logging

@@ -1,34 +1,84 @@
 //! `cargo xtask outputs`: rerun the chapters and rewrite what the book
-//! shows of them. The list is `book/outputs.rs` (module `manifest`).
+//! shows of them, then check the mistakes and rewrite the compiler errors
+//! the book shows. The lists are `book/outputs.rs` (module `manifest`) and
+//! the files of `book/mistakes/src/bin/` (module `mistakes`).
 
 use crate::manifest::{self, OUTPUTS, Output};
+use mistakes::Mistake;
 use std::path::Path;
+
+// The compiler errors the book shows, shared with the book's tests.
+#[path = "../../book/mistakes.rs"]
+mod mistakes;
 
 // The concept diagrams and generated tables (owned by the pictures' side).
 #[path = "../../book/diagrams.rs"]
 mod diagrams;
 
 pub fn regenerate(root: &Path, only: &[String]) -> Result<(), String> {
+    let all_mistakes = mistakes::mistakes(root)?;
     for name in only {
-        if !OUTPUTS.iter().any(|o| o.package == name.as_str()) {
+        let known = OUTPUTS.iter().any(|o| o.package == name.as_str())
+            || all_mistakes.iter().any(|m| m.name == *name);
+        if !known {
             return Err(format!(
-                "{name} has no entry in book/outputs.rs (entries: {})",
+                "{name} is neither an entry of book/outputs.rs ({}) nor a mistake in book/mistakes/src/bin/ ({})",
                 OUTPUTS
                     .iter()
                     .map(|o| o.package)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                all_mistakes
+                    .iter()
+                    .map(|m| m.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
         }
     }
-    // The diagrams need no run: written every time, in a blink.
-    let generated = root.join(manifest::GENERATED_DIR);
-    std::fs::create_dir_all(&generated)
-        .map_err(|e| format!("cannot create {}: {e}", generated.display()))?;
-    for name in diagrams::write_all(&generated)? {
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|n| n == name);
+    let todo: Vec<&Mistake> = all_mistakes.iter().filter(|m| wanted(&m.name)).collect();
+    write_diagrams(root)?;
+    run_chapters(root, only)?;
+    write_errors(root, &todo)
+}
+
+/// Writes the concept diagrams and generated tables: no run needed, so
+/// every time.
+fn write_diagrams(root: &Path) -> Result<(), String> {
+    let dir = root.join(manifest::GENERATED_DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for name in diagrams::write_all(&dir)? {
         println!("wrote {}/{name}", manifest::GENERATED_DIR);
     }
+    Ok(())
+}
 
+/// Checks each mistake and writes what cargo printed.
+fn write_errors(root: &Path, todo: &[&Mistake]) -> Result<(), String> {
+    if todo.is_empty() {
+        return Ok(());
+    }
+    let dir = root.join(mistakes::ERRORS_DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for mistake in todo {
+        println!("{}", mistake.command_line());
+        let text = mistakes::check_mistake(root, mistake)?;
+        let file = root.join(mistake.file_path());
+        std::fs::write(&file, &text)
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        println!(
+            "  wrote {} ({}, {} lines)",
+            mistake.file_path(),
+            mistake.expect,
+            text.lines().count()
+        );
+    }
+    Ok(())
+}
+
+/// Reruns the chapters of book/outputs.rs (all, or those in `only`).
+fn run_chapters(root: &Path, only: &[String]) -> Result<(), String> {
     let mut todo: Vec<&Output> = Vec::new();
     for entry in OUTPUTS {
         if !only.is_empty() && !only.iter().any(|n| n == entry.package) {
@@ -41,7 +91,6 @@ pub fn regenerate(root: &Path, only: &[String]) -> Result<(), String> {
         todo.push(entry);
     }
     if todo.is_empty() {
-        println!("Nothing to run.");
         return Ok(());
     }
 
@@ -50,6 +99,9 @@ pub fn regenerate(root: &Path, only: &[String]) -> Result<(), String> {
     println!("Building {} ...", packages.join(", "));
     let exes = manifest::build(root, &packages)?;
 
+    let generated = root.join(manifest::GENERATED_DIR);
+    std::fs::create_dir_all(&generated)
+        .map_err(|e| format!("cannot create {}: {e}", generated.display()))?;
     for entry in todo {
         let exe = &exes
             .iter()

@@ -67,7 +67,7 @@ fn main() -> ExitCode {
 
     if first.is_ok() && second.is_ok() {
         println!();
-        println!("Summary: the same app() ran twice; compare the two blocks of log lines above");
+        println!("Summary: the same app() ran twice; compare the two logs.");
         println!(
             "  Runtime + block_on(app()): {:.3} s",
             first_took.as_secs_f64()
@@ -76,10 +76,8 @@ fn main() -> ExitCode {
             "  #[tokio::main]:            {:.3} s",
             second_took.as_secs_f64()
         );
-        println!(
-            "  same lines, same thread: the attribute is the hand-built form written for you. Total {:.3} s.",
-            course::elapsed().as_secs_f64()
-        );
+        println!("  Same lines, same thread: the attribute writes form 1.");
+        println!("  Total {:.3} s.", course::elapsed().as_secs_f64());
     }
     // An error prints one line (`error: ...`) and exits with code 1.
     course::finish(first.and(second))
@@ -108,20 +106,23 @@ async fn with_the_attribute() -> course::Result<()> {
 // ANCHOR_END: attribute
 
 // ANCHOR: expansion
-// What the attribute turns `with_the_attribute` into (simplified; see it for
-// yourself with `cargo install cargo-expand` then `cargo expand -p chapter1`):
-//
-//     fn with_the_attribute() -> course::Result<()> {
-//         let body = async { app().await };
-//         return tokio::runtime::Builder::new_multi_thread()
-//             .enable_all()
-//             .build()
-//             .expect("Failed building the Runtime")
-//             .block_on(body);
-//     }
-//
-// That is form 1 in `main` above, except that a failure to build the runtime
-// panics here instead of becoming an error line.
+/// What `#[tokio::main]` turns `with_the_attribute` into, written out by
+/// hand (simplified from tokio-macros 2.7; see the real thing with `cargo
+/// install cargo-expand` then `cargo expand -p chapter1`). It compiles, and
+/// `main` could call it in place of `with_the_attribute`: nothing does, the
+/// attribute's own version runs instead.
+#[allow(dead_code)]
+fn with_the_attribute_expanded() -> course::Result<()> {
+    // The original body, as a future: nothing of it has run yet.
+    let body = async { app().await };
+    // Form 1: build a runtime and block on the body. A runtime that fails
+    // to build panics here, where form 1 in `main` reports an error.
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("Failed building the Runtime")
+        .block_on(body)
+}
 // ANCHOR_END: expansion
 
 // ANCHOR: app
@@ -134,7 +135,8 @@ async fn app() -> course::Result<()> {
     // Both error styles below work with `?`. A boxed error needs one
     // explicit step into anyhow: `Box<dyn Error>` does not implement the
     // `Error` trait itself, so `?` has no conversion to pick.
-    let ms = delay_ms_boxed("100").map_err(anyhow::Error::from_boxed)? + delay_ms("50")?;
+    let boxed = delay_ms_boxed("100").map_err(anyhow::Error::from_boxed)?;
+    let ms = boxed + delay_ms("50")?;
 
     // A timer on the runtime: the task sleeps, the thread is free meanwhile.
     tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -153,9 +155,12 @@ async fn app() -> course::Result<()> {
 // ANCHOR_END: app
 
 // ANCHOR: errors
-/// The article's error alias: any error, boxed. `Send + Sync` matter on a
-/// multi-threaded runtime: a task's result, error included, may be made on
-/// one thread and read on another, and only `Send` values may cross.
+/// The article's error alias: any error, boxed. `Send` lets the error move
+/// to another thread: a spawned task's result, error included, may be made
+/// on one worker thread and read on another. `Sync` lets several threads
+/// read the same error through shared references (`&e`, an `Arc`); anyhow
+/// asks for both of every error it holds, so `from_boxed` in `app()` needs
+/// them too.
 type BoxResult<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
 /// With the boxed alias, `?` boxes the parse error as it is: the message
@@ -169,7 +174,7 @@ fn delay_ms_boxed(text: &str) -> BoxResult<u64> {
 fn delay_ms(text: &str) -> course::Result<u64> {
     text.trim()
         .parse()
-        .with_context(|| format!("{text:?} is not a delay in ms"))
+        .with_context(|| format!("{text:?} is no delay"))
 }
 // ANCHOR_END: errors
 // ANCHOR_END: all

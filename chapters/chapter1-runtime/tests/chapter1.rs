@@ -53,7 +53,7 @@ fn both_forms_run_the_same_app_on_the_main_thread() {
     assert!(run.stdout.contains("boxed error:  invalid digit"), "{t}");
     assert!(
         run.stdout
-            .contains(r#"anyhow error: "soon" is not a delay in ms: invalid digit"#),
+            .contains(r#"anyhow error: "soon" is no delay: invalid digit"#),
         "{t}"
     );
     assert!(run.stdout.contains("Summary:"), "{t}");

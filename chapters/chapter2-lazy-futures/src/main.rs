@@ -73,11 +73,15 @@ async fn app() -> course::Result<()> {
 
     // ANCHOR: async_block
     // An async block is a future too, written inline. `?` inside it returns
-    // from the *block*, and the compiler cannot tell which error type the
-    // block should have: `?` converts into any type that implements `From`.
-    // Without the `Ok::<_, anyhow::Error>` the line fails with "type
-    // annotations needed". An async fn needs no such hint: its declared
-    // return type names the error.
+    // from the *block*, converting the error into the block's error type
+    // with `From`. A block has no declared return type, so that type comes
+    // from what the block returns. Here nothing fixes it: `Ok(n)` could be
+    // any `Result<u64, E>`, and `parse.await?` below accepts any `E` that
+    // converts into anyhow's error. Without the `Ok::<_, anyhow::Error>`
+    // the line fails with "type annotations needed". A block whose last
+    // expression has a known error type (a call to a function returning
+    // `course::Result`, say) needs no hint, and neither does an async fn:
+    // its declared return type names the error.
     let parse = async {
         let n: u64 = "42".parse().context("not a number")?;
         Ok::<_, anyhow::Error>(n)
@@ -87,10 +91,11 @@ async fn app() -> course::Result<()> {
     // ANCHOR_END: async_block
 
     // ANCHOR: erratum
-    // Erratum #4 of the old article: `future::ok("...".to_string()).await`
+    // Erratum #4 of the old article: `future::ok("...".to_string()).await?`
     // does not compile, because nothing says what the error type is. Name
     // it with a turbofish ...
-    let text = futures::future::ok::<String, anyhow::Error>("ready".to_string()).await?;
+    let ready = "ready".to_string();
+    let text = futures::future::ok::<String, anyhow::Error>(ready).await?;
     // ... or let a function's declared return type decide it (`ready_now`).
     let same = ready_now().await?;
     info!("future::ok gave {text:?} and {same:?}");
@@ -99,12 +104,14 @@ async fn app() -> course::Result<()> {
     println!();
     println!("Summary:");
     println!(
-        "  the future created at {:.3} s ran at {:.3} s, once awaited: futures are lazy",
+        "  the future created at {:.3} s ran at {:.3} s, once awaited: \
+         futures are lazy",
         created_at.as_secs_f64(),
         ran_at.as_secs_f64(),
     );
     println!(
-        "  the spawned task ran at {:.3} s, before its handle was awaited at {:.3} s",
+        "  the spawned task ran at {:.3} s, before its handle was \
+         awaited at {:.3} s",
         task_ran_at.as_secs_f64(),
         handle_awaited_at.as_secs_f64(),
     );

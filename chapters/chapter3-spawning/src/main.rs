@@ -18,7 +18,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 // ANCHOR: erratum
 // Erratum #1 of the old article: `use tokio::runtime::task;` does not
-// compile. The task module sits at the top of the crate: `tokio::task`.
+// compile: `tokio::runtime` has a `task` module, but it is private to
+// tokio. The public one sits at the top of the crate: `tokio::task`.
 // (`tokio::spawn` is the same function as `tokio::task::spawn`.)
 use tokio::task;
 // ANCHOR_END: erratum
@@ -34,7 +35,8 @@ const WORK: Duration = Duration::from_millis(200);
 // one worker thread per core (tokio feature "rt-multi-thread").
 #[tokio::main]
 async fn main() -> ExitCode {
-    course::args::no_args("chapter3", "Spawning tasks: concurrency and parallelism");
+    let about = "Spawning tasks: concurrency and parallelism";
+    course::args::no_args("chapter3", about);
     course::init_logging();
     course::finish(app().await)
 }
@@ -94,18 +96,19 @@ async fn app() -> course::Result<()> {
     println!();
     println!("Summary:");
     println!(
-        "  concurrency: {SLEEPERS} tasks sleeping {} ms each took {:.3} s in all (one after the other: {:.3} s)",
+        "  concurrency: {SLEEPERS} tasks sleeping {} ms each took {:.3} s",
         SLEEP.as_millis(),
         slept.as_secs_f64(),
-        (SLEEP * SLEEPERS).as_secs_f64(),
     );
+    let one_by_one = (SLEEP * SLEEPERS).as_secs_f64();
+    println!("    (one after the other: {one_by_one:.3} s)");
     println!(
-        "  parallelism: {CRUNCHERS} tasks computing {} ms each took {:.3} s on {} worker thread(s): {}",
+        "  parallelism: {CRUNCHERS} tasks computing {} ms each took {:.3} s",
         WORK.as_millis(),
         crunched.as_secs_f64(),
-        threads.len(),
-        threads.iter().cloned().collect::<Vec<_>>().join(", "),
     );
+    let names: Vec<_> = threads.iter().cloned().collect();
+    println!("    on {} thread(s): {}", names.len(), names.join(", "));
     let verdict = if threads.len() > 1 && crunched < serial * 3 / 4 {
         "they computed in parallel"
     } else if threads.len() > 1 {
@@ -113,11 +116,9 @@ async fn app() -> course::Result<()> {
     } else {
         "one thread: they took turns, concurrent but not parallel"
     };
-    println!(
-        "  one thread would need {:.3} s for that work: {verdict}. Total {:.3} s.",
-        serial.as_secs_f64(),
-        course::elapsed().as_secs_f64()
-    );
+    let serial = serial.as_secs_f64();
+    println!("    (one thread would need {serial:.3} s): {verdict}.");
+    println!("  Total {:.3} s.", course::elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -155,12 +156,12 @@ async fn cruncher(id: u32) -> BTreeSet<String> {
         done += slice.elapsed();
         task::yield_now().await;
     }
-    let list: Vec<_> = threads.iter().cloned().collect();
+    // The summary names the threads; here, how many this one used.
     info!(
-        "cruncher {id} computed from {:.3} to {:.3} s on {}",
+        "cruncher {id} computed from {:.3} to {:.3} s on {} thread(s)",
         started.as_secs_f64(),
         course::elapsed().as_secs_f64(),
-        list.join(", ")
+        threads.len()
     );
     threads
 }

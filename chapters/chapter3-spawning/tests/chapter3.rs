@@ -42,9 +42,15 @@ fn spawned_tasks_overlap_on_several_threads() {
         let from = number_after(m, "computed from").expect("start");
         let to = number_after(m, " to ").expect("end");
         spans.push((from, to));
-        let on = m.split_once(" s on ").expect("threads").1;
-        threads.extend(on.split(", ").map(str::to_string));
     }
+    // The summary names the threads the crunchers ran on.
+    let on = run
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("on ")?.split_once("thread(s): "))
+        .expect("the summary names the crunchers' threads")
+        .1;
+    threads.extend(on.split(", ").map(str::to_string));
     assert_eq!(spans.len(), 4, "{t}");
     if workers >= 2.0 {
         assert!(threads.len() >= 2, "all crunchers ran on {threads:?}\n{t}");
