@@ -44,6 +44,74 @@ pub fn open_files() -> Option<usize> {
     Some(entries.count().saturating_sub(1))
 }
 
+/// How many requests this process can have in flight at once before it
+/// runs out of file descriptors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// The soft limit on open files (`ulimit -n`).
+    pub limit: u64,
+    /// The descriptors open when it was measured.
+    pub open: usize,
+    /// The descriptors each request in flight holds.
+    pub per_request: usize,
+    /// The requests that fit: what the limit leaves, less [`Budget::SPARE`]
+    /// descriptors for everything else, divided by `per_request`.
+    pub capacity: usize,
+}
+
+impl Budget {
+    /// Descriptors kept in hand for what is not a request (the runtime's
+    /// own, a log file, a resolver, the server's listening socket...).
+    pub const SPARE: usize = 32;
+
+    /// The budget from a limit and the descriptors open now.
+    pub fn new(limit: u64, open: usize, per_request: usize) -> Budget {
+        let room = usize::try_from(limit)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(open + Budget::SPARE);
+        Budget {
+            limit,
+            open,
+            per_request,
+            capacity: room / per_request.max(1),
+        }
+    }
+
+    /// Reads the limit and the open descriptors from `/proc`, on tokio's
+    /// blocking pool: reading a file blocks the thread that does it, if
+    /// only briefly, and async code keeps such calls off the runtime's
+    /// workers (chapter 8's rule). `None` where `/proc` cannot tell.
+    pub async fn measure(per_request: usize) -> Option<Budget> {
+        let read = || Some((open_files_limit()?, open_files()?));
+        let (limit, open) = tokio::task::spawn_blocking(read).await.ok()??;
+        Some(Budget::new(limit, open, per_request))
+    }
+
+    /// Waits (at most `within`) until the open descriptors are back to
+    /// about what they were when the budget was measured: the connections
+    /// of a client just dropped close a moment later, as their tasks end
+    /// and the server sees them go. A batch started before that shares the
+    /// budget with the one before it. Returns whether they closed in time.
+    pub async fn settle(&self, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let open = tokio::task::spawn_blocking(open_files).await.ok().flatten();
+            if open.is_none_or(|n| n <= self.open + Budget::SPARE / 2) {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// `wanted`, or the capacity if `wanted` does not fit (at least 1).
+    pub fn fit(&self, wanted: usize) -> usize {
+        wanted.min(self.capacity).max(1)
+    }
+}
+
 /// The resident memory of this process now, in bytes (`VmRSS`).
 pub fn resident_memory() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -77,6 +145,19 @@ impl Peaks {
             }
             _ => String::from("(open files and memory not measured on this system)"),
         }
+    }
+
+    /// "ran out of file descriptors: 19999 of 20000 open", if the peak of
+    /// open files came close to the soft limit: for a batch that failed,
+    /// the cause behind connections reset or timed out by the hundred.
+    pub fn ran_out(&self) -> Option<String> {
+        let (files, limit) = (self.open_files?, open_files_limit()?);
+        // The sampler looks every few milliseconds and misses the very top
+        // when the descriptors run out in a burst: within 5 % (at least
+        // 16) of the limit counts as reaching it.
+        let margin = (limit / 20).max(16);
+        (files as u64 + margin >= limit)
+            .then(|| format!("ran out of file descriptors: {files} of {limit} open"))
     }
 
     /// Why a batch of requests may have failed, for the error's context.
@@ -159,6 +240,40 @@ mod tests {
         assert_eq!(unknown.why_a_batch_failed(0), "the batch failed");
         let why = unknown.why_a_batch_failed(2);
         assert!(why.contains("restarted 2 time(s)"), "{why}");
+        assert_eq!(unknown.ran_out(), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_peak_at_the_limit_is_named_as_running_out() {
+        let limit = open_files_limit().unwrap() as usize;
+        let at_limit = Peaks {
+            open_files: Some(limit - 1),
+            memory: None,
+        };
+        let said = at_limit.ran_out().expect("a peak at the limit ran out");
+        assert_eq!(
+            said,
+            format!("ran out of file descriptors: {} of {limit} open", limit - 1)
+        );
+        let half = Peaks {
+            open_files: Some(limit / 2),
+            memory: None,
+        };
+        assert_eq!(half.ran_out(), None, "half the limit is not running out");
+    }
+
+    #[test]
+    fn the_budget_keeps_spare_descriptors_and_fits_limits() {
+        // 1,024 files, 17 open, 2 per request: (1024 - 17 - 32) / 2.
+        let budget = Budget::new(1024, 17, 2);
+        assert_eq!(budget.capacity, 487);
+        assert_eq!(budget.fit(100), 100);
+        assert_eq!(budget.fit(500), 487);
+        // A limit smaller than what is open: nothing fits, but a limit is
+        // never 0 (a semaphore of 0 would wait for ever).
+        let none = Budget::new(16, 17, 2);
+        assert_eq!((none.capacity, none.fit(100)), (0, 1));
     }
 
     #[test]

@@ -19,7 +19,7 @@
 use anyhow::{Context as _, bail};
 use course::Timeline;
 use course::args::{Chapter9Args, Mode};
-use course::resources::{Peaks, Sampler};
+use course::resources::{Budget, Peaks, Sampler};
 use futures::StreamExt as _;
 use log::info;
 use std::collections::HashMap;
@@ -29,6 +29,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+
+mod report;
 
 /// The defaults: 1,000 requests of 100 ms. The scale this chapter is about
 /// is 10,000, but a debug build (what `cargo run` makes) spends about half
@@ -43,7 +45,8 @@ const DELAY_MS: u64 = 100;
 async fn main() -> ExitCode {
     let args: Chapter9Args = course::args::parse_with_defaults(
         "chapter9",
-        "Bounded concurrency at scale: thousands of requests, limits, timeouts, cancellation",
+        "Bounded concurrency at scale: thousands of requests, limits, \
+         timeouts, cancellation",
         REQUESTS,
         DELAY_MS,
         std::env::args_os(),
@@ -69,9 +72,14 @@ async fn app(args: Chapter9Args) -> course::Result<()> {
 
     // ANCHOR: ctrl_c
     // The whole run races Ctrl-C. If Ctrl-C comes first, `select!` drops
-    // the run's future, and with it every request in flight: dropping a
-    // future is how async Rust cancels it. The program then ends with an
-    // error line instead of being killed half-way.
+    // the run's future: dropping a future is how async Rust cancels it,
+    // and what it cancels is what the future owns. `buffer_unordered`'s
+    // stream owns its requests, which go with it; a `JoinSet` aborts its
+    // tasks when dropped. `--mode unbounded` holds only `JoinHandle`s, and
+    // dropping a handle detaches its task: those requests run on until
+    // `main` returns a moment later and the runtime, shutting down, drops
+    // every task. Either way the program ends with an error line instead
+    // of being killed half-way.
     tokio::select! {
         // `biased`: poll the branches in the order written, not at random.
         // The Ctrl-C listener is set up when first polled; polling it first
@@ -79,7 +87,7 @@ async fn app(args: Chapter9Args) -> course::Result<()> {
         biased;
         signal = tokio::signal::ctrl_c() => {
             signal.context("cannot listen for Ctrl-C")?;
-            bail!("interrupted by Ctrl-C: the requests in flight were cancelled")
+            bail!("interrupted by Ctrl-C: the requests in flight were dropped")
         }
         result = run(&args, &server) => result,
     }
@@ -93,7 +101,7 @@ async fn run(
     match args.mode {
         Mode::Tour => tour(args, server).await,
         Mode::Unbounded => {
-            budget(args, server);
+            budget(args, server).await;
             single(args, server, Strategy::Unbounded).await
         }
         Mode::BufferUnordered => {
@@ -174,46 +182,24 @@ impl Batch {
 }
 
 // ANCHOR: budget
-/// Why not spawn them all, as in chapter 6? Prints the file descriptor
-/// budget and says whether spawning every request at once fits in it.
-fn budget(args: &Chapter9Args, server: &course::Server) -> bool {
-    let count = args.common.count();
-    // A request in flight holds the client's socket, and, when the server
+/// Why not spawn them all, as in chapter 6? Works out how many requests
+/// fit in this process's file descriptors (`None` where the system does
+/// not say), and prints it.
+async fn budget(
+    args: &Chapter9Args,
+    server: &course::Server,
+) -> Option<Budget> {
+    // A request in flight holds the client's socket and, when the server
     // runs inside this process, the server's end of the connection too.
-    let (per_request, holds) = match server.embedded_server() {
-        Some(_) => (
-            2,
-            "the client's socket and the server's, both in this process",
-        ),
-        None => (1, "the client's socket"),
-    };
-    let (Some(limit), Some(open)) = (
-        course::resources::open_files_limit(),
-        course::resources::open_files(),
-    ) else {
-        info!("Cannot read this system's open-files limit; see `ulimit -n`");
-        return false;
-    };
-    // Keep a few descriptors in hand for everything else.
-    let room = (limit as usize).saturating_sub(open + 32);
-    let capacity = room / per_request;
-    info!(
-        "This process may have {limit} files open at once (ulimit -n); {open} are open now"
-    );
-    info!("Each request in flight holds {per_request} ({holds})");
-    info!("So at most about {capacity} requests can be in flight at once");
-    let fits = count <= capacity;
-    if fits {
-        info!(
-            "{count} at once fit; {} at once would fail with \"Too many open files\"",
-            (capacity + 1).max(10_000)
-        );
+    let per_request = if server.embedded_server().is_some() {
+        2
     } else {
-        info!(
-            "{count} at once do not fit: spawning them all fails with \"Too many open files\""
-        );
-    }
-    fits
+        1
+    };
+    // `measure` reads `/proc` on the blocking pool: a file read blocks.
+    let budget = Budget::measure(per_request).await;
+    report::budget(budget.as_ref(), args.common.count());
+    budget
 }
 // ANCHOR_END: budget
 
@@ -257,9 +243,12 @@ async fn with_buffer_unordered(
         // A stream of futures; none of them has started yet.
         .map(|n| batch.request(n))
         .buffer_unordered(limit);
-    // All the requests are driven by this one task: concurrency without
-    // spawning. The first error ends the loop; dropping the stream then
-    // cancels the requests still in flight.
+    // Every request's future is polled by this one task: concurrency
+    // without spawning. (Each connection is a task of its own: hyper,
+    // under reqwest, spawns one, so socket reads, writes and parsing run
+    // on any worker; what stays on this task is waiting for each answer.)
+    // The first error ends the loop; dropping the stream then cancels the
+    // requests still in flight.
     while let Some(answer) = answers.next().await {
         answer?;
     }
@@ -344,9 +333,13 @@ async fn with_timeout(
             answer?;
             info!("The answer came in time");
         }
-        // `timeout` has dropped the request future: reqwest closes its
+        // The deadline passed first. The request lived inside the
+        // `Timeout` future, and the `.await` above dropped that future as
+        // it completed, with the request in it: reqwest closes the
         // connection, and the answer, when the server sends it, goes
         // nowhere. No thread was stopped; the future simply is no more.
+        // (With `timeout(d, &mut request)` only the reference would go:
+        // the request would live on, and could be awaited again.)
         Err(_elapsed) => info!(
             "No answer within {} ms: gave up, the request was cancelled",
             patience.as_millis()
@@ -357,9 +350,10 @@ async fn with_timeout(
 // ANCHOR_END: timeout
 
 // ANCHOR: select
-/// `select!` polls several futures and goes on with the first one to
-/// finish, dropping the others. Here a request races a deadline; the run
-/// as a whole races Ctrl-C the same way (see `app`).
+/// `select!` polls its futures in turn, on this one task, each time the
+/// task is woken; it runs the branch of the first one to finish and drops
+/// the others. Here a request races a deadline; the run as a whole races
+/// Ctrl-C the same way (see `app`).
 async fn with_select(
     args: &Chapter9Args,
     server: &course::Server,
@@ -369,7 +363,7 @@ async fn with_select(
     let patience = args.common.delay();
     let slow = server.delay_url(2 * args.common.delay_ms());
     info!(
-        "select!: a request the server answers after {} ms, against a deadline of {} ms",
+        "select!: a request answered after {} ms vs a {} ms deadline",
         2 * patience.as_millis(),
         patience.as_millis()
     );
@@ -379,7 +373,8 @@ async fn with_select(
             info!("The answer came first");
         }
         () = tokio::time::sleep(patience) => {
-            info!("The deadline came first: select! dropped the request, which cancelled it");
+            // Dropping the request cancelled it, as with the timeout.
+            info!("The deadline came first: select! dropped the request");
         }
     }
     Ok(())
@@ -422,6 +417,45 @@ struct Measured {
     peaks: Peaks,
 }
 
+/// The limits the table tours: the wanted ones that fit the budget, and
+/// the budget itself in place of those that do not. Limits within a fifth
+/// of each other show no difference worth a row; if fewer than three are
+/// left, a half and a quarter of the budget join them.
+fn fit_limits(wanted: &[usize], budget: Option<Budget>) -> Vec<usize> {
+    let Some(b) = budget else {
+        return wanted.to_vec();
+    };
+    // Keep the larger of two close limits: 100 and 101 are one row.
+    let spread = |mut limits: Vec<usize>| {
+        limits.sort_unstable_by(|a, b| b.cmp(a));
+        let mut kept: Vec<usize> = Vec::new();
+        for k in limits {
+            if kept.last().is_none_or(|&above| k * 5 < above * 4) {
+                kept.push(k);
+            }
+        }
+        kept.reverse();
+        kept
+    };
+    let mut limits = spread(wanted.iter().map(|&k| b.fit(k)).collect());
+    if limits.len() < wanted.len() {
+        limits.extend([b.fit(b.capacity / 2), b.fit(b.capacity / 4)]);
+        limits = spread(limits);
+    }
+    limits
+}
+
+/// Waits for the connections of the batch before to close (its client
+/// was dropped, and its sockets close a moment later), so that each batch
+/// has the whole budget to itself.
+async fn settle(budget: Option<Budget>) {
+    if let Some(b) = budget
+        && !b.settle(Duration::from_secs(2)).await
+    {
+        log::debug!("the last batch's connections were still open after 2 s");
+    }
+}
+
 /// Runs one batch and measures it: time, the server's peak in flight, and
 /// the process's peak open files and memory.
 async fn measure(
@@ -437,10 +471,16 @@ async fn measure(
     let started = Instant::now();
     let outcome = strategy.run(batch, limit).await;
     let took = started.elapsed();
-    let peaks = sampler.stop();
+    // Stopping the sampler joins its thread, which may be asleep for up to
+    // one period: a wait for a thread, so on the blocking pool.
+    let peaks = tokio::task::spawn_blocking(move || sampler.stop()).await?;
     if let Err(e) = outcome {
-        // Hundreds of failures usually mean the descriptors ran out: say
-        // what the process saw, next to the first error.
+        // Hundreds of failures usually mean the descriptors ran out. The
+        // requests then fail by their symptoms (reset connections, time
+        // outs): name the cause instead, as the process saw it.
+        if let Some(cause) = peaks.ran_out() {
+            return Err(report::ran_out(&cause, &e));
+        }
         let restarts = server.embedded_server().map_or(0, |s| s.restarts());
         return Err(e.context(peaks.why_a_batch_failed(restarts)));
     }
@@ -488,26 +528,17 @@ async fn tour(
         "{count} requests of {} ms each (see --help to change them)",
         delay.as_millis()
     );
-    let fits = budget(args, server);
+    let budget = budget(args, server).await;
+    let fits = budget.is_some_and(|b| count <= b.capacity);
 
     // ANCHOR: table
-    // The trade-off in numbers: the same batch with a few limits. Each row
-    // gets a fresh client, so that no row reuses the connections the one
-    // before it left open in the pool.
-    let mut limits: Vec<usize> = [count / 10, count / 4, count / 2]
-        .into_iter()
-        .map(|k| k.max(1))
-        .collect();
-    limits.dedup();
-    info!(
-        "The same batch with {} limits: a higher limit means fewer rounds of waiting, \
-         and more connections open at once (files, memory)",
-        limits.len()
-    );
-    println!(
-        "{:<24} {:>9} {:>9} {:>10} {:>11} {:>8}",
-        "strategy", "took", "ideal", "in flight", "open files", "memory"
-    );
+    // The trade-off in numbers: the same batch with a few limits, each cut
+    // to the budget above (a limit the descriptors cannot hold would only
+    // fail). Each row gets a fresh client, so that no row reuses the
+    // connections the one before it left open in the pool.
+    let wanted = [count / 10, count / 4, count / 2].map(|k| k.max(1));
+    let limits = fit_limits(&wanted, budget);
+    report::limits(&wanted, &limits);
     let mut rows: Vec<(Strategy, usize)> = limits
         .iter()
         .map(|&k| (Strategy::BufferUnordered, k))
@@ -515,28 +546,24 @@ async fn tour(
     if fits {
         rows.push((Strategy::Unbounded, count));
     }
+    report::header();
+    let mut bounded = Vec::new();
     for (strategy, limit) in rows {
+        settle(budget).await;
         let batch = Batch::new(args, server)?;
         let m = measure(&batch, strategy, limit, server).await?;
-        let rounds = count.div_ceil(limit) as u32;
-        let show = |v: Option<String>| v.unwrap_or_else(|| String::from("-"));
-        println!(
-            "{:<24} {:>7.3} s {:>7.3} s {:>10} {:>11} {:>8}",
-            strategy.name(limit),
-            m.took.as_secs_f64(),
-            (delay * rounds).as_secs_f64(),
-            show(m.peak.map(|p| p.to_string())),
-            show(m.peaks.open_files.map(|f| f.to_string())),
-            show(m.peaks.memory.map(|b| format!("{} MB", b / 1_000_000))),
-        );
+        // Rounds of one delay each, if connections cost nothing.
+        let ideal = delay * count.div_ceil(limit) as u32;
+        report::row(&strategy.name(limit), m.took, ideal, m.peak, &m.peaks);
+        if strategy == Strategy::BufferUnordered {
+            bounded.push((limit, m.peak));
+        }
     }
     if !fits {
-        println!(
-            "{:<24} {:>9}",
-            Strategy::Unbounded.name(count),
-            "not run: it does not fit the open-files budget above"
-        );
+        report::not_run(&Strategy::Unbounded.name(count));
     }
+    // A limit the requests never reach buys no time: what capped them?
+    report::capped(&bounded, delay);
     // ANCHOR_END: table
 
     // Giving up on purpose.
@@ -544,13 +571,14 @@ async fn tour(
     with_timeout(args, server, &demos).await?;
     with_select(args, server, &demos).await?;
 
-    // Last, the same batch with tasks: a JoinSet and a Semaphore.
+    // Last, the same batch with tasks: a JoinSet and a Semaphore, its
+    // limit cut to the budget too.
+    let limit = budget.map_or(args.limit(), |b| b.fit(args.limit()));
+    report::limit_cut(args.limit(), limit);
+    settle(budget).await;
     let batch = Batch::new(args, server)?;
-    info!(
-        "{count} requests with {}",
-        Strategy::JoinSet.name(args.limit())
-    );
-    let m = measure(&batch, Strategy::JoinSet, args.limit(), server).await?;
+    info!("{count} requests with {}", Strategy::JoinSet.name(limit));
+    let m = measure(&batch, Strategy::JoinSet, limit, server).await?;
     info!("Done: {}", m.peaks.describe());
     batch
         .timeline
@@ -560,3 +588,24 @@ async fn tour(
     Ok(())
 }
 // ANCHOR_END: all
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_toured_limits_fit_the_budget() {
+        let wanted = [100, 250, 500];
+        // Room for all: unchanged.
+        let roomy = Budget::new(20_000, 17, 2);
+        assert_eq!(fit_limits(&wanted, Some(roomy)), [100, 250, 500]);
+        // A hard limit of 1,024: 485 in place of 500.
+        let tight = Budget::new(1024, 21, 2);
+        assert_eq!(fit_limits(&wanted, Some(tight)), [100, 250, 485]);
+        // 256: 101 fits, 100 is too close to it to be a row of its own.
+        let tiny = Budget::new(256, 21, 2);
+        assert_eq!(fit_limits(&wanted, Some(tiny)), [25, 50, 101]);
+        // Unknown budget: the wanted limits.
+        assert_eq!(fit_limits(&wanted, None), wanted);
+    }
+}

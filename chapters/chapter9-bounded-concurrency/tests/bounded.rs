@@ -119,7 +119,14 @@ fn spawning_more_than_the_descriptors_allow_fails_and_a_bound_fixes_it() {
     let r =
         with_few_descriptors("--mode unbounded --requests 150 --delay-ms 200");
     let line = faults::assert_one_line_error(&r);
-    assert!(line.contains("of the limit of 200"), "{}", r.transcript());
+    // The cause, not its symptoms: no advice to wait longer.
+    assert!(
+        line.contains("ran out of file descriptors")
+            && line.contains("of 200 open"),
+        "{}",
+        r.transcript()
+    );
+    assert!(!line.contains("--timeout-ms"), "{}", r.transcript());
     assert!(
         r.stdout.contains("150 at once do not fit"),
         "{}",
@@ -164,7 +171,7 @@ fn a_low_soft_limit_on_open_files_is_raised_to_the_hard_limit() {
         return;
     }
     let shown =
-        course::testing::number_after(&r.stdout, "This process may have ")
+        course::testing::number_after(&r.stdout, "Open files allowed: ")
             .unwrap_or_else(|| panic!("no budget line:\n{}", r.transcript()));
     assert_eq!(
         shown,
@@ -185,7 +192,7 @@ fn the_tour_prints_the_budget_and_a_table() {
     let transcript = r.transcript();
     assert_eq!(r.code, Some(0), "{transcript}");
     assert!(
-        r.stdout.contains("requests can be in flight at once"),
+        r.stdout.contains("requests in flight at once"),
         "{transcript}"
     );
     // One row per limit (a tenth, a quarter, half of 40), then unbounded;
@@ -285,4 +292,50 @@ fn a_server_error_is_one_line() {
 #[test]
 fn a_slow_answer_times_out_in_one_line() {
     faults::timeout(BIN, SHORT);
+}
+
+/// Under a hard limit of 256 open files the tour still runs, and exits 0:
+/// it says that it cut its limits to the budget it computed, and no row
+/// runs more requests at once than the budget holds.
+#[test]
+fn the_tour_fits_its_limits_to_a_small_budget() {
+    let r = with_few_descriptors_limit(
+        256,
+        "--requests 400 --delay-ms 50 --no-timeline",
+    );
+    let transcript = r.transcript();
+    assert_eq!(r.code, Some(0), "the tour adapts:\n{transcript}");
+    let budget = course::testing::number_after(&r.stdout, "Budget: about ")
+        .unwrap_or_else(|| panic!("no budget line:\n{transcript}"))
+        as usize;
+    assert!(budget < 200, "256 files hold fewer than 200: {transcript}");
+    assert!(r.stdout.contains("cut to the budget"), "{transcript}");
+    assert!(
+        r.stdout.contains("not run: it does not fit the budget"),
+        "{transcript}"
+    );
+    let rows: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("buffer_unordered("))
+        .collect();
+    assert!(rows.len() >= 2, "a table of limits: {transcript}");
+    for row in rows {
+        let limit: usize = row["buffer_unordered(".len()..]
+            .split(')')
+            .next()
+            .and_then(|k| k.parse().ok())
+            .unwrap_or_else(|| panic!("no limit in {row:?}"));
+        assert!(limit <= budget, "{row} is over the budget: {transcript}");
+    }
+    assert!(
+        r.stdout.ends_with("at most 40 at a time\n"),
+        "the JoinSet run keeps its limit of 40, which fits: {transcript}"
+    );
+}
+
+/// Runs chapter 9 with soft and hard limits of `files` open files.
+fn with_few_descriptors_limit(files: u32, args: &str) -> course::testing::Run {
+    let script = format!("ulimit -n {files} && exec \"$0\" {args}");
+    run("sh", &["-c", &script, BIN], &[], DEADLINE)
 }
