@@ -68,9 +68,11 @@ async fn app(args: RequestArgs) -> course::Result<()> {
             server.delay_url_to(args.delay_ms(), "http://www.google.co.uk");
         info!("Sending request {n}");
         // The `.await`s below suspend `app()` until the answer is in. While
-        // request `n` is waiting, nothing else in this program runs: request
-        // `n + 1` has not even been created yet. That is what makes the run
-        // sequential, not anything in reqwest.
+        // request `n` is waiting, this program sends nothing else: request
+        // `n + 1` has not even been created yet. (Other tasks do run
+        // meanwhile: the embedded delay server's, and the connection task
+        // that hyper, under reqwest, spawns to drive the socket.) That is
+        // what makes the run sequential, not anything in reqwest.
         let body = timeline
             .track(format!("request {n}"), async {
                 // `error_for_status` turns an HTTP error (a 500) into an

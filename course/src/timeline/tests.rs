@@ -1,3 +1,4 @@
+use super::layout::MAX_ROWS;
 use super::*;
 
 fn tl(spans: &[(f64, Option<f64>)]) -> Timeline {
