@@ -236,9 +236,13 @@ impl Timeline {
         let column = |t: f64| (t - origin) / span * BAR as f64;
         for row in &layout.rows {
             let mut bar = ['·'; BAR];
+            // Where the span before ended: work that follows its request
+            // within one column starts after it, so both stay visible.
+            let mut after = 0;
             for s in &row.spans {
-                let from = (column(s.start).floor() as usize).min(BAR - 1);
+                let from = (column(s.start).floor() as usize).max(after).min(BAR - 1);
                 let to = (column(s.until(total)).ceil() as usize).clamp(from + 1, BAR);
+                after = to;
                 let fill = match (s.kind, s.end) {
                     (_, None) if s.dropped.is_some() => '░',
                     (Kind::Request, _) => '█',
