@@ -143,6 +143,15 @@ pub const OUTPUTS: &[Output] = &[
         order: Order::AnyOrder,
         cpu_heavy: true,
     },
+    // The page on giving up: a request dropped by `select!`.
+    Output {
+        package: "chapter9",
+        args: &["--mode", "select", "--delay-ms", "200"],
+        file: "chapter9-select.txt",
+        svg: Some("chapter9-select-timeline.svg"),
+        order: Order::InOrder,
+        cpu_heavy: false,
+    },
 ];
 
 impl Output {

@@ -106,6 +106,21 @@ impl Budget {
         }
     }
 
+    /// For a batch that failed with `at_once` requests in flight at once:
+    /// "ran out of file descriptors: 150 requests at once need about 321,
+    /// and 200 may be open", if they did not fit. The sampler can miss a
+    /// burst that runs out in a few milliseconds; this cannot.
+    pub fn overrun(&self, at_once: usize) -> Option<String> {
+        (at_once > self.capacity).then(|| {
+            let need = self.open + at_once * self.per_request;
+            format!(
+                "ran out of file descriptors: {at_once} requests at once \
+                 need about {need}, and {} may be open",
+                self.limit
+            )
+        })
+    }
+
     /// `wanted`, or the capacity if `wanted` does not fit (at least 1).
     pub fn fit(&self, wanted: usize) -> usize {
         wanted.min(self.capacity).max(1)
@@ -274,6 +289,15 @@ mod tests {
         // never 0 (a semaphore of 0 would wait for ever).
         let none = Budget::new(16, 17, 2);
         assert_eq!((none.capacity, none.fit(100)), (0, 1));
+        // 150 at once against that budget of 487: fits, no overrun.
+        assert_eq!(budget.overrun(150), None);
+        assert_eq!(
+            Budget::new(200, 21, 2).overrun(150).as_deref(),
+            Some(
+                "ran out of file descriptors: 150 requests at once need \
+                 about 321, and 200 may be open"
+            )
+        );
     }
 
     #[test]

@@ -103,20 +103,22 @@ async fn run(
     match args.mode {
         Mode::Tour => tour(args, server).await,
         Mode::Unbounded => {
-            budget(args, server).await;
-            single(args, server, Strategy::Unbounded).await
+            let budget = budget(args, server).await;
+            single(args, server, Strategy::Unbounded, budget).await
         }
         Mode::BufferUnordered => {
-            single(args, server, Strategy::BufferUnordered).await
+            single(args, server, Strategy::BufferUnordered, None).await
         }
-        Mode::JoinSet => single(args, server, Strategy::JoinSet).await,
+        Mode::JoinSet => single(args, server, Strategy::JoinSet, None).await,
+        // Drawn to the moment the answer would have come (two delays), so
+        // the dropped request's bar stops half-way.
         Mode::Timeout => {
-            let timeline = Timeline::new();
+            let timeline = Timeline::new().with_axis(2 * args.common.delay());
             with_timeout(args, server, &timeline).await?;
             timeline.show(&args.common, "Chapter 9: a timeout").await
         }
         Mode::Select => {
-            let timeline = Timeline::new();
+            let timeline = Timeline::new().with_axis(2 * args.common.delay());
             with_select(args, server, &timeline).await?;
             timeline
                 .show(&args.common, "Chapter 9: select! against a deadline")
@@ -418,7 +420,7 @@ async fn tour(
     for (strategy, limit) in rows {
         settle(budget).await;
         let batch = Batch::new(args, server)?;
-        let m = measure(&batch, strategy, limit, server).await?;
+        let m = measure(&batch, strategy, limit, server, budget).await?;
         // Rounds of one delay each, if connections cost nothing.
         let ideal = delay * count.div_ceil(limit) as u32;
         report::row(&strategy.name(limit), m.took, ideal, m.peak, &m.peaks);
@@ -445,7 +447,7 @@ async fn tour(
     settle(budget).await;
     let batch = Batch::new(args, server)?;
     info!("{count} requests with {}", Strategy::JoinSet.name(limit));
-    let m = measure(&batch, Strategy::JoinSet, limit, server).await?;
+    let m = measure(&batch, Strategy::JoinSet, limit, server, budget).await?;
     info!("Done: {}", m.peaks.describe());
     batch
         .timeline

@@ -62,6 +62,7 @@ pub async fn measure(
     strategy: Strategy,
     limit: usize,
     server: &course::Server,
+    budget: Option<Budget>,
 ) -> course::Result<Measured> {
     if let Some(embedded) = server.embedded_server() {
         embedded.clear_requests();
@@ -76,8 +77,14 @@ pub async fn measure(
     if let Err(e) = outcome {
         // Hundreds of failures usually mean the descriptors ran out. The
         // requests then fail by their symptoms (reset connections, time
-        // outs): name the cause instead, as the process saw it.
-        if let Some(cause) = peaks.ran_out() {
+        // outs): name the cause instead, as the process saw it, or as the
+        // budget foretold it (a burst can run out between two samples).
+        let at_once = match strategy {
+            Strategy::Unbounded => batch.count,
+            _ => limit.min(batch.count),
+        };
+        let foretold = budget.and_then(|b| b.overrun(at_once));
+        if let Some(cause) = peaks.ran_out().or(foretold) {
             return Err(report::ran_out(&cause, &e));
         }
         let restarts = server.embedded_server().map_or(0, |s| s.restarts());
@@ -119,15 +126,17 @@ impl Strategy {
 }
 
 /// Runs one strategy with `--limit`, then shows the timeline and summary.
+/// `budget`: the descriptor budget, if known (to name running out of it).
 pub async fn single(
     args: &Chapter9Args,
     server: &course::Server,
     strategy: Strategy,
+    budget: Option<Budget>,
 ) -> course::Result<()> {
     let batch = Batch::new(args, server)?;
     let count = args.common.count();
     info!("{count} requests with {}", strategy.name(args.limit()));
-    let m = measure(&batch, strategy, args.limit(), server).await?;
+    let m = measure(&batch, strategy, args.limit(), server, budget).await?;
     info!("Done: {}", m.peaks.describe());
     batch
         .timeline

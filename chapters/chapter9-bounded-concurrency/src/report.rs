@@ -141,7 +141,7 @@ pub fn ran_out(cause: &str, e: &anyhow::Error) -> anyhow::Error {
         }
     }
     anyhow::anyhow!(
-        "{cause}; the first failure: {}. Bound the requests in flight \
+        "{cause}; {}. Bound the requests in flight \
          (--mode join-set --limit K) or raise the limit (ulimit -n)",
         parts.join(": ")
     )

@@ -119,7 +119,15 @@ pub(crate) fn timeline(layout: &Layout, title: &str) -> String {
     let span = layout.span();
     let x = |t: f64| label_w + (t - origin) / span * plot_w;
     let mut svg = open(height, title);
-    let mut at = legend(&mut svg, 8.0, 42.0, WAIT, "waiting for the answer");
+    let answered = layout
+        .rows
+        .iter()
+        .flat_map(|r| &r.spans)
+        .any(|s| s.kind == Kind::Request && s.end.is_some());
+    let mut at = 8.0;
+    if answered {
+        at = legend(&mut svg, at, 42.0, WAIT, "waiting for the answer");
+    }
     if layout.has(Kind::Work) {
         at = legend(&mut svg, at, 42.0, WORK, "work on the blocking pool");
     }
@@ -175,9 +183,10 @@ pub async fn write(path: &Path, svg: String) -> crate::Result<()> {
         .with_context(|| format!("cannot write the picture to {}", path.display()))
 }
 
-/// A round step for about eight grid lines over `total` seconds.
+/// A round step for at most about six grid lines over `total` seconds:
+/// at 480 units wide, their labels never touch.
 pub fn nice_step(total: f64) -> f64 {
-    let raw = (total / 8.0).max(1e-6);
+    let raw = (total / 6.0).max(1e-6);
     let mag = 10f64.powf(raw.log10().floor());
     [1.0, 2.0, 2.5, 5.0, 10.0]
         .iter()
