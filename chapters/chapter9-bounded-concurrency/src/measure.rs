@@ -16,10 +16,10 @@ pub struct Measured {
     pub peaks: Peaks,
 }
 
-/// The limits the table tours: the wanted ones that fit the budget, and
-/// the budget itself in place of those that do not. Limits within a fifth
-/// of each other show no difference worth a row; if fewer than three are
-/// left, a half and a quarter of the budget join them.
+/// The limits the table tours: the wanted ones that fit the budget's
+/// usable part ([`Budget::usable`]), and that part in place of those that
+/// do not. Limits within a fifth of each other show no difference worth a
+/// row; if fewer than three are left, a half and a quarter of it join.
 pub fn fit_limits(wanted: &[usize], budget: Option<Budget>) -> Vec<usize> {
     let Some(b) = budget else {
         return wanted.to_vec();
@@ -38,7 +38,7 @@ pub fn fit_limits(wanted: &[usize], budget: Option<Budget>) -> Vec<usize> {
     };
     let mut limits = spread(wanted.iter().map(|&k| b.fit(k)).collect());
     if limits.len() < wanted.len() {
-        limits.extend([b.fit(b.capacity / 2), b.fit(b.capacity / 4)]);
+        limits.extend([b.fit(b.usable() / 2), b.fit(b.usable() / 4)]);
         limits = spread(limits);
     }
     limits
@@ -162,12 +162,14 @@ mod tests {
         // Room for all: unchanged.
         let roomy = Budget::new(20_000, 17, 2);
         assert_eq!(fit_limits(&wanted, Some(roomy)), [100, 250, 500]);
-        // A hard limit of 1,024: 485 in place of 500.
+        // A hard limit of 1,024: a budget of 485, of which two thirds, 323,
+        // in place of 500.
         let tight = Budget::new(1024, 21, 2);
-        assert_eq!(fit_limits(&wanted, Some(tight)), [100, 250, 485]);
-        // 256: 101 fits, 100 is too close to it to be a row of its own.
+        assert_eq!(fit_limits(&wanted, Some(tight)), [100, 250, 323]);
+        // 256: a budget of 101, two thirds 67; the three limits all cut to
+        // 67 are one row, so a half and a quarter of 67 join it.
         let tiny = Budget::new(256, 21, 2);
-        assert_eq!(fit_limits(&wanted, Some(tiny)), [25, 50, 101]);
+        assert_eq!(fit_limits(&wanted, Some(tiny)), [16, 33, 67]);
         // Unknown budget: the wanted limits.
         assert_eq!(fit_limits(&wanted, None), wanted);
     }

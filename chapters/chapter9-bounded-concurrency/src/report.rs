@@ -57,6 +57,7 @@ pub fn limits(wanted: &[usize], fitted: &[usize]) {
             list(wanted),
             list(fitted)
         );
+        info!("(at most two thirds of it: connections outlive their request)");
     }
 }
 
