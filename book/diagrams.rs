@@ -270,7 +270,7 @@ fn concurrency_parallelism() -> String {
         &mut svg,
         (8.0, 66.0),
         "start",
-        "at each .await (a current_thread runtime)",
+        "where an .await waits (a current_thread runtime)",
     );
     let one = [
         (0, 0, 0.0, 2.0),
