@@ -700,6 +700,108 @@ fn compare_errors_with_fresh_checks() {
 }
 
 // ---------------------------------------------------------------------------
+// Listings show the lesson: no listing of comments (or attributes) alone.
+
+/// Problems with the listings of one page: an anchored include in a
+/// ```` ```rust ```` or ```` ```toml ```` block whose lines are all
+/// comments or attributes shows no code.
+fn comment_only_listings(page: &Path, text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for block in code_blocks(text) {
+        let lang = language(&block.info);
+        let is_code: fn(&str) -> bool = match lang {
+            "rust" => |l| !(l.starts_with("//") || l.starts_with("#[") || l.starts_with("#![")),
+            "toml" => |l| !l.starts_with('#'),
+            _ => continue,
+        };
+        for (n, line) in &block.body {
+            let Some(include) = includes(line).into_iter().next() else {
+                continue;
+            };
+            if include.selector.is_none() {
+                continue;
+            }
+            let Some(lines) = included_lines(page, &include) else {
+                continue; // Reported by includes_name_existing_files_and_anchors.
+            };
+            let shows_code = lines
+                .iter()
+                .map(|l| l.trim())
+                .any(|l| !l.is_empty() && is_code(l));
+            if !shows_code {
+                problems.push(format!(
+                    "{n}: {{{{#include {}:{}}}}} shows only comments or attributes: put the code they describe inside the anchor",
+                    include.path,
+                    include.selector.as_deref().unwrap_or("")
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn listings_show_code_not_only_comments() {
+    check_pages_but_pending("listings", comment_only_listings);
+}
+
+/// Like [`check_pages`], but the problems of the pages that
+/// `book/tests/pending.txt` excuses from `check` are only printed, and an
+/// excused page without problems fails (the list only shrinks).
+fn check_pages_but_pending(check: &str, find: impl Fn(&Path, &str) -> Vec<String>) {
+    let excused = pending(check);
+    let mut problems = Vec::new();
+    for page in pages() {
+        let name = page.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&page).unwrap();
+        let found = find(&page, &text);
+        if excused.contains(&name) {
+            if found.is_empty() {
+                problems.push(format!(
+                    "{}: passes now: remove `{check} {name}` from book/tests/pending.txt",
+                    shown(&page)
+                ));
+            } else {
+                eprintln!(
+                    "{}: {} problem(s), pending (book/tests/pending.txt):\n  {}",
+                    shown(&page),
+                    found.len(),
+                    found.join("\n  ")
+                );
+            }
+        } else {
+            problems.extend(found.into_iter().map(|f| format!("{}:{f}", shown(&page))));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{check}: {} problem(s)\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn a_listing_of_comments_alone_is_reported() {
+    let dir = std::env::temp_dir().join(format!("async-tour-comment-test-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("code.rs"),
+        "// ANCHOR: talk\n// what it would do\n#[tokio::main]\n// ANCHOR_END: talk\n// ANCHOR: code\n// why\nfn a() {}\n// ANCHOR_END: code\n",
+    )
+    .unwrap();
+    let page = dir.join("src/page.md");
+    let text = "```rust\n{{#include ../code.rs:talk}}\n```\n\n```rust\n{{#include ../code.rs:code}}\n```\n";
+    let problems = comment_only_listings(&page, text);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0].starts_with("2: {{#include ../code.rs:talk}}"),
+        "{problems:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
 // Everything fits: no rendered code line wider than 80 columns.
 
 /// The widest a line of a rendered code block may be.
@@ -774,33 +876,9 @@ fn wide_code_lines(page: &Path, text: &str) -> Vec<String> {
 
 #[test]
 fn code_blocks_fit_80_columns() {
-    let excused = pending("width");
-    let mut problems = Vec::new();
-    for page in pages() {
-        let name = page.file_name().unwrap().to_string_lossy().to_string();
-        let text = std::fs::read_to_string(&page).unwrap();
-        let wide = wide_code_lines(&page, &text);
-        let pending = excused.contains(&name);
-        if pending && wide.is_empty() {
-            problems.push(format!(
-                "{}: every code line fits now: remove `width {name}` from book/tests/pending.txt",
-                shown(&page)
-            ));
-        } else if pending {
-            eprintln!(
-                "{}: {} over-wide line(s), pending on its chapter's own fixes",
-                shown(&page),
-                wide.len()
-            );
-        } else {
-            problems.extend(wide.into_iter().map(|w| format!("{}:{w}", shown(&page))));
-        }
-    }
-    assert!(
-        problems.is_empty(),
-        "code lines wider than {MAX_COLUMNS} columns scroll sideways on a phone and in narrow windows; shorten them in the source (or the program's output):\n{}",
-        problems.join("\n")
-    );
+    // Lines wider than 80 columns scroll sideways on a phone and in narrow
+    // windows: shorten them in the source (or the program's output).
+    check_pages_but_pending("width", wide_code_lines);
 }
 
 // ---------------------------------------------------------------------------
