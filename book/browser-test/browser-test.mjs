@@ -11,6 +11,9 @@
 // - the "next" arrow walks from the first page to the last, in order;
 // - at 1280 px and at 390 px (a phone) no page scrolls sideways, and at
 //   1280 px no code block does either (its lines fit 80 columns);
+// - at 390 px the text of every SVG picture is still rendered at 10 px or
+//   more (proven first on fixtures/white-box.svg: 14 px text in a 600 px
+//   picture passes at 1280 px and fails at 390 px);
 // - in each of mdBook's five themes, every SVG timeline is readable: the
 //   picture's background is the page's (no white box on a dark page) and
 //   something in it stands out from that background. The check is first
@@ -193,6 +196,43 @@ function decodePng(buffer) {
 const distance = (p, q) => Math.max(Math.abs(p[0] - q[0]), Math.abs(p[1] - q[1]), Math.abs(p[2] - q[2]));
 // Farther than this from the page's background, a pixel stands out.
 const STANDS_OUT = 48;
+
+// The smallest text of the SVG pictures of the page on screen, in CSS px
+// as rendered: [{ name, px }] (px is null for a picture without text).
+// Inline pictures are measured as laid out; for an <img>, its file is read
+// and the font sizes it declares are scaled by its rendered width.
+const MIN_TEXT_PX = 10;
+async function pictureTextSizes(page, selector) {
+  return page.evaluate(async (sel) => {
+    const sizeOf = (el) => {
+      for (let node = el; node && node.getAttribute; node = node.parentElement) {
+        const style = node.getAttribute('style') ?? '';
+        const m = style.match(/font-size:\s*([\d.]+)px/) ?? [null, node.getAttribute('font-size')];
+        if (m[1] && !Number.isNaN(parseFloat(m[1]))) return parseFloat(m[1]);
+      }
+      return 16;
+    };
+    const out = [];
+    for (const e of document.querySelectorAll(sel)) {
+      const box = e.getBoundingClientRect();
+      if (box.width < 100 || box.height < 40) continue;
+      const name = e.getAttribute('data-fixture') ?? e.getAttribute('src') ?? 'inline svg';
+      if (e.tagName.toLowerCase() === 'img') {
+        const text = await (await fetch(e.currentSrc || e.src)).text();
+        const svg = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
+        const viewBox = (svg.getAttribute('viewBox') ?? '').split(/[\s,]+/).map(Number);
+        const width = viewBox.length === 4 ? viewBox[2] : parseFloat(svg.getAttribute('width') ?? `${box.width}`);
+        const sizes = [...svg.querySelectorAll('text')].map(sizeOf);
+        out.push({ name, px: sizes.length ? (Math.min(...sizes) * box.width) / width : null });
+      } else {
+        const sizes = [...e.querySelectorAll('text')].map((t) => t.getBoundingClientRect().height).filter((h) => h > 0);
+        // A text box is a little taller than its font size: 1.15 is typical.
+        out.push({ name, px: sizes.length ? Math.min(...sizes) / 1.15 : null });
+      }
+    }
+    return out;
+  }, selector);
+}
 
 // Whether a picture reads on its page, from a screenshot of it and the
 // page's background colour: `null` if it does, else what is wrong.
@@ -454,6 +494,28 @@ async function main() {
         if (width === WIDE) {
           for (const block of layout.wide) report('width', html, `a code block scrolls sideways at ${width} px (${block})`);
           if (layout.pictures > 0) pictured.push(html);
+        } else {
+          for (const { name, px } of await pictureTextSizes(page, 'main img[src$=".svg"], main svg')) {
+            if (px !== null && px < MIN_TEXT_PX) {
+              report('legible', html, `at ${width} px the text of ${name} is ${px.toFixed(1)} px, under ${MIN_TEXT_PX} px`);
+            }
+          }
+        }
+        if (html === pages[0].html) {
+          // The legibility check itself, on a fixture: 14 px text in a
+          // 600 px picture reads at 1280 px and shrinks below 10 px at 390.
+          await page.evaluate((white) => {
+            const img = document.createElement('img');
+            img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(white)}`;
+            img.setAttribute('data-fixture', 'white-box.svg');
+            document.querySelector('main').prepend(img);
+          }, await readFile(path.join(here, 'fixtures', 'white-box.svg'), 'utf8'));
+          await page.waitForFunction(() => [...document.images].every((i) => i.complete));
+          const [fixture] = await pictureTextSizes(page, '[data-fixture]');
+          const small = fixture && fixture.px < MIN_TEXT_PX;
+          if (!fixture || small !== (width === NARROW)) {
+            problem(`${width} px`, `the legibility check is wrong about fixtures/white-box.svg: its text measured ${fixture?.px?.toFixed(1)} px`);
+          }
         }
       }
     }
@@ -542,11 +604,11 @@ async function main() {
       await writeFile(shot, await page.screenshot({ fullPage: true }));
       shots.push(shot);
     }
-    // Only "themes" is this test's alone; for the others book/tests/book.rs
+    // Only "themes" and "legible" are this test's alone; for the others book/tests/book.rs
     // decides when a page leaves the list (a line of 81 columns may still
     // fit the 1280 px layout).
     for (const [check, listed] of pending) {
-      if (check !== 'themes') continue;
+      if (check !== 'themes' && check !== 'legible') continue;
       for (const html of listed) {
         if (!failing.has(`${check} ${html}`) && pages.some((p) => p.html === html)) {
           problem(html, `passes the "${check}" check now: remove "${check} ${html.replace(/\.html$/, '.md')}" from book/tests/pending.txt`);
