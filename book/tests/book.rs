@@ -691,6 +691,20 @@ fn compare_errors_with_fresh_checks() {
             ));
         }
     }
+    // A shown error whose program is gone is stale.
+    if let Ok(entries) = std::fs::read_dir(root.join(mistakes::ERRORS_DIR)) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let stem = name.strip_suffix(".txt").unwrap_or(&name);
+            if !all.iter().any(|m| m.name == stem) {
+                problems.push(format!(
+                    "{}/{name}: no program {}/src/bin/{stem}.rs makes it: delete it",
+                    mistakes::ERRORS_DIR,
+                    mistakes::MISTAKES_DIR
+                ));
+            }
+        }
+    }
     eprintln!(
         "checked {} mistake(s) with cargo check in {:.1} s",
         all.len(),
@@ -909,6 +923,30 @@ fn an_over_wide_included_line_is_reported_with_its_source() {
     assert!(
         problems[1].starts_with("10: 81 columns (from the page)"),
         "{problems:?}"
+    );
+}
+
+#[test]
+fn a_mistake_must_say_which_error_it_gives() {
+    let root = std::env::temp_dir().join(format!("async-tour-mistakes-{}", std::process::id()));
+    let bin = root.join(mistakes::MISTAKES_DIR).join("src/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        bin.join("good.rs"),
+        "//! expect: error[E0373]\nfn main() {}\n",
+    )
+    .unwrap();
+    let found = mistakes::mistakes(&root).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].name, "good");
+    assert_eq!(found[0].expect, "error[E0373]");
+    assert_eq!(found[0].command_line(), "$ cargo check --bin good");
+    std::fs::write(bin.join("silent.rs"), "//! A mistake.\nfn main() {}\n").unwrap();
+    let err = mistakes::mistakes(&root).unwrap_err();
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(
+        err.contains("silent.rs") && err.contains("//! expect: error["),
+        "{err}"
     );
 }
 
