@@ -61,7 +61,7 @@ const THEMES = ['light', 'rust', 'coal', 'navy', 'ayu'];
 const WIDE = 1280;
 const NARROW = 390;
 // Nothing here should take long; a hang becomes a failure with a message.
-const OVERALL_TIMEOUT_MS = 240_000;
+const OVERALL_TIMEOUT_MS = 360_000;
 const STEP_TIMEOUT_MS = 10_000;
 
 // Each distinct problem once, in the order found.
