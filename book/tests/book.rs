@@ -795,6 +795,53 @@ fn check_pages_but_pending(check: &str, find: impl Fn(&Path, &str) -> Vec<String
     );
 }
 
+/// Problems with the manifests shown on one page: a whole `Cargo.toml`
+/// is mostly workspace boilerplate; the lesson is its tokio line.
+fn whole_manifests(_page: &Path, text: &str) -> Vec<String> {
+    includes(text)
+        .into_iter()
+        .filter(|i| i.path.ends_with("Cargo.toml") && i.selector.is_none())
+        .map(|i| {
+            format!(
+                "{}: {{{{#include {}}}}} shows the whole manifest: include its tokio line with `{}:tokio`",
+                i.line, i.path, i.path
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn pages_show_the_tokio_line_not_whole_manifests() {
+    check_pages_but_pending("manifests", whole_manifests);
+}
+
+#[test]
+fn every_chapter_manifest_marks_its_tokio_line() {
+    let mut problems = Vec::new();
+    for (name, dir) in chapter_crates() {
+        let manifest = dir.join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap_or_default();
+        let (starts, ends) = anchors(&text);
+        let start = starts.iter().find(|(_, n)| n == "tokio");
+        let end = ends.iter().find(|(_, n)| n == "tokio");
+        let marked = match (start, end) {
+            (Some((s, _)), Some((e, _))) => text
+                .lines()
+                .skip(s + 1)
+                .take(e.saturating_sub(s + 1))
+                .any(|l| l.trim_start().starts_with("tokio")),
+            _ => false,
+        };
+        if !marked {
+            problems.push(format!(
+                "{}: {name}'s tokio dependency needs `# ANCHOR: tokio` above it (with its comment) and `# ANCHOR_END: tokio` below, so its page can show it",
+                shown(&manifest)
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn a_listing_of_comments_alone_is_reported() {
     let dir = std::env::temp_dir().join(format!("async-tour-comment-test-{}", std::process::id()));
