@@ -691,6 +691,20 @@ fn compare_errors_with_fresh_checks() {
             ));
         }
     }
+    // A shown error whose program is gone is stale.
+    if let Ok(entries) = std::fs::read_dir(root.join(mistakes::ERRORS_DIR)) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let stem = name.strip_suffix(".txt").unwrap_or(&name);
+            if !all.iter().any(|m| m.name == stem) {
+                problems.push(format!(
+                    "{}/{name}: no program {}/src/bin/{stem}.rs makes it: delete it",
+                    mistakes::ERRORS_DIR,
+                    mistakes::MISTAKES_DIR
+                ));
+            }
+        }
+    }
     eprintln!(
         "checked {} mistake(s) with cargo check in {:.1} s",
         all.len(),
@@ -700,16 +714,172 @@ fn compare_errors_with_fresh_checks() {
 }
 
 // ---------------------------------------------------------------------------
+// Listings show the lesson: no listing of comments (or attributes) alone.
+
+/// Problems with the listings of one page: an anchored include in a
+/// ```` ```rust ```` or ```` ```toml ```` block whose lines are all
+/// comments or attributes shows no code.
+fn comment_only_listings(page: &Path, text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for block in code_blocks(text) {
+        let lang = language(&block.info);
+        let is_code: fn(&str) -> bool = match lang {
+            "rust" => |l| !(l.starts_with("//") || l.starts_with("#[") || l.starts_with("#![")),
+            "toml" => |l| !l.starts_with('#'),
+            _ => continue,
+        };
+        for (n, line) in &block.body {
+            let Some(include) = includes(line).into_iter().next() else {
+                continue;
+            };
+            if include.selector.is_none() {
+                continue;
+            }
+            let Some(lines) = included_lines(page, &include) else {
+                continue; // Reported by includes_name_existing_files_and_anchors.
+            };
+            let shows_code = lines
+                .iter()
+                .map(|l| l.trim())
+                .any(|l| !l.is_empty() && is_code(l));
+            if !shows_code {
+                problems.push(format!(
+                    "{n}: {{{{#include {}:{}}}}} shows only comments or attributes: put the code they describe inside the anchor",
+                    include.path,
+                    include.selector.as_deref().unwrap_or("")
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn listings_show_code_not_only_comments() {
+    check_pages_but_pending("listings", comment_only_listings);
+}
+
+/// Like [`check_pages`], but the problems of the pages that
+/// `book/tests/pending.txt` excuses from `check` are only printed, and an
+/// excused page without problems fails (the list only shrinks).
+fn check_pages_but_pending(check: &str, find: impl Fn(&Path, &str) -> Vec<String>) {
+    let excused = pending(check);
+    let mut problems = Vec::new();
+    for page in pages() {
+        let name = page.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&page).unwrap();
+        let found = find(&page, &text);
+        if excused.contains(&name) {
+            if found.is_empty() {
+                problems.push(format!(
+                    "{}: passes now: remove `{check} {name}` from book/tests/pending.txt",
+                    shown(&page)
+                ));
+            } else {
+                eprintln!(
+                    "{}: {} problem(s), pending (book/tests/pending.txt):\n  {}",
+                    shown(&page),
+                    found.len(),
+                    found.join("\n  ")
+                );
+            }
+        } else {
+            problems.extend(found.into_iter().map(|f| format!("{}:{f}", shown(&page))));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{check}: {} problem(s)\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// Problems with the manifests shown on one page: a whole `Cargo.toml`
+/// is mostly workspace boilerplate; the lesson is its tokio line.
+fn whole_manifests(_page: &Path, text: &str) -> Vec<String> {
+    includes(text)
+        .into_iter()
+        .filter(|i| i.path.ends_with("Cargo.toml") && i.selector.is_none())
+        .map(|i| {
+            format!(
+                "{}: {{{{#include {}}}}} shows the whole manifest: include its tokio line with `{}:tokio`",
+                i.line, i.path, i.path
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn pages_show_the_tokio_line_not_whole_manifests() {
+    check_pages_but_pending("manifests", whole_manifests);
+}
+
+#[test]
+fn every_chapter_manifest_marks_its_tokio_line() {
+    let mut problems = Vec::new();
+    for (name, dir) in chapter_crates() {
+        let manifest = dir.join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap_or_default();
+        let (starts, ends) = anchors(&text);
+        let start = starts.iter().find(|(_, n)| n == "tokio");
+        let end = ends.iter().find(|(_, n)| n == "tokio");
+        let marked = match (start, end) {
+            (Some((s, _)), Some((e, _))) => text
+                .lines()
+                .skip(s + 1)
+                .take(e.saturating_sub(s + 1))
+                .any(|l| l.trim_start().starts_with("tokio")),
+            _ => false,
+        };
+        if !marked {
+            problems.push(format!(
+                "{}: {name}'s tokio dependency needs `# ANCHOR: tokio` above it (with its comment) and `# ANCHOR_END: tokio` below, so its page can show it",
+                shown(&manifest)
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_listing_of_comments_alone_is_reported() {
+    let dir = std::env::temp_dir().join(format!("async-tour-comment-test-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("code.rs"),
+        "// ANCHOR: talk\n// what it would do\n#[tokio::main]\n// ANCHOR_END: talk\n// ANCHOR: code\n// why\nfn a() {}\n// ANCHOR_END: code\n",
+    )
+    .unwrap();
+    let page = dir.join("src/page.md");
+    let text = "```rust\n{{#include ../code.rs:talk}}\n```\n\n```rust\n{{#include ../code.rs:code}}\n```\n";
+    let problems = comment_only_listings(&page, text);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0].starts_with("2: {{#include ../code.rs:talk}}"),
+        "{problems:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
 // Everything fits: no rendered code line wider than 80 columns.
 
 /// The widest a line of a rendered code block may be.
 const MAX_COLUMNS: usize = 80;
 
-/// Pages whose over-wide lines come from code another branch is fixing
-/// (the programs of chapters 4 to 9 and their listings). Their lines are
-/// reported, not failed; a page listed here that fits fails the test, so
-/// the list only shrinks.
-const PENDING_WIDTH: &[&str] = &[];
+/// The pages excused from `check` while another branch fixes what they
+/// show (`book/tests/pending.txt`, shared with the browser test).
+fn pending(check: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(book_dir().join("tests/pending.txt"))
+        .expect("read book/tests/pending.txt");
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(c, _)| *c == check)
+        .map(|(_, page)| page.trim().to_string())
+        .collect()
+}
 
 /// The lines an include puts on the page: the anchored region without its
 /// marker lines, or the whole file. `None` if the file or anchor is
@@ -767,32 +937,9 @@ fn wide_code_lines(page: &Path, text: &str) -> Vec<String> {
 
 #[test]
 fn code_blocks_fit_80_columns() {
-    let mut problems = Vec::new();
-    for page in pages() {
-        let name = page.file_name().unwrap().to_string_lossy().to_string();
-        let text = std::fs::read_to_string(&page).unwrap();
-        let wide = wide_code_lines(&page, &text);
-        let pending = PENDING_WIDTH.contains(&name.as_str());
-        if pending && wide.is_empty() {
-            problems.push(format!(
-                "{}: every code line fits now: remove \"{name}\" from PENDING_WIDTH in book/tests/book.rs",
-                shown(&page)
-            ));
-        } else if pending {
-            eprintln!(
-                "{}: {} over-wide line(s), pending on its chapter's own fixes",
-                shown(&page),
-                wide.len()
-            );
-        } else {
-            problems.extend(wide.into_iter().map(|w| format!("{}:{w}", shown(&page))));
-        }
-    }
-    assert!(
-        problems.is_empty(),
-        "code lines wider than {MAX_COLUMNS} columns scroll sideways on a phone and in narrow windows; shorten them in the source (or the program's output):\n{}",
-        problems.join("\n")
-    );
+    // Lines wider than 80 columns scroll sideways on a phone and in narrow
+    // windows: shorten them in the source (or the program's output).
+    check_pages_but_pending("width", wide_code_lines);
 }
 
 // ---------------------------------------------------------------------------
@@ -823,6 +970,30 @@ fn an_over_wide_included_line_is_reported_with_its_source() {
     assert!(
         problems[1].starts_with("10: 81 columns (from the page)"),
         "{problems:?}"
+    );
+}
+
+#[test]
+fn a_mistake_must_say_which_error_it_gives() {
+    let root = std::env::temp_dir().join(format!("async-tour-mistakes-{}", std::process::id()));
+    let bin = root.join(mistakes::MISTAKES_DIR).join("src/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        bin.join("good.rs"),
+        "//! expect: error[E0373]\nfn main() {}\n",
+    )
+    .unwrap();
+    let found = mistakes::mistakes(&root).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].name, "good");
+    assert_eq!(found[0].expect, "error[E0373]");
+    assert_eq!(found[0].command_line(), "$ cargo check --bin good");
+    std::fs::write(bin.join("silent.rs"), "//! A mistake.\nfn main() {}\n").unwrap();
+    let err = mistakes::mistakes(&root).unwrap_err();
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(
+        err.contains("silent.rs") && err.contains("//! expect: error["),
+        "{err}"
     );
 }
 
