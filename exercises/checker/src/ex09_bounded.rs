@@ -4,10 +4,27 @@
 //! limit: usize) -> anyhow::Result<Vec<String>>` fetches every URL with
 //! never more than `limit` requests in flight, and returns the bodies in
 //! the order of `urls`.
+//!
+//! What each check looks at:
+//!
+//! - the bodies and their order, against what the server sent;
+//! - the server's peak of requests in flight, and the number of tasks
+//!   alive on the learner's runtime (tokio's `num_alive_tasks`): one task
+//!   per URL spawned at once, each waiting for a permit inside, bounds the
+//!   requests but not the tasks, the mistake chapter 9 warns about;
+//! - with delays chosen so that a full window never has a slot empty, the
+//!   server's record of arrivals and ends: a new request must start as
+//!   soon as one ends, which fixed batches (`chunks(limit)`, each awaited
+//!   whole) do not do.
 
 use crate::lab::{Lab, Meta, Target, urls};
+use crate::picture;
 use crate::{Diagnosis, Verdict, judge};
+use mock_server::RequestRecord;
 use reqwest::Client;
+use std::future::Future;
+use std::pin::pin;
+use std::time::{Duration, Instant};
 
 /// The checks, in teaching order.
 pub const CHECKS: &[&str] = &[
@@ -18,18 +35,132 @@ pub const CHECKS: &[&str] = &[
 
 const LIMIT: usize = 3;
 
+/// When each of the URLs of `uses_the_whole_limit` ends, in ms from the
+/// start, if the window stays full: URL `i + 3` starts the moment URL `i`
+/// ends, so its delay is `ENDS[i + 3] - ENDS[i]`.
+///
+/// The ends come in the order of the URLs, at least 60 ms apart, so even
+/// `buffered(3)`, which frees a slot only once the oldest request is done,
+/// never leaves one empty. Each batch of three mixes short and long delays
+/// (60, 360 and 450 ms; then 480, 300, 300): fixed batches, which wait for
+/// the slowest of each, leave slots empty for up to 390 ms.
+const ENDS: [u64; 9] = [60, 360, 450, 540, 660, 750, 840, 930, 990];
+
+/// How long, all slots together, the window may stand below the limit
+/// while requests wait, in a correct run. Each of the six hand-overs (a
+/// response ends, the next request arrives) takes a millisecond on a quiet
+/// machine; beside five busy builds on two cores (load 8) the worst run
+/// seen took 85 ms in all, 59 ms for one. Fixed batches leave 840 ms here
+/// (390 ms for one slot): the limit sits between the two with room both
+/// ways.
+const EMPTY_SLOTS: Duration = Duration::from_millis(300);
+
+/// See [`own_tasks`].
+const SLACK: Duration = Duration::from_millis(25);
+
+/// More of the learner's tasks than this alive at once is one task per
+/// URL. A correct run has at most one per request in flight (`LIMIT`), or
+/// none with a stream. A connection slow to open or close can count as
+/// one for a moment (see [`own_tasks`]), at most one per slot, as the
+/// client keeps no idle ones: up to 6 were seen beside five busy builds.
+/// Two more leave room for tasks that coordinate the others. One task per
+/// URL, spawned up front, gives 12.
+const TASKS: usize = 2 * LIMIT + 2;
+
+/// What a run returned, and how many tasks were alive at most meanwhile.
+struct Run {
+    bodies: Vec<String>,
+    meta: Meta,
+    /// How many tasks were alive, beyond the check's own, and since when.
+    tasks: Vec<(Instant, usize)>,
+}
+
+/// A client that closes each connection once its response is read: the
+/// number of connection tasks then follows the requests in flight, and
+/// the count of tasks shows the learner's own.
+fn client() -> Client {
+    Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("a plain HTTP client builds")
+}
+
+/// Polls `future` and, after each poll and every 2 ms, notes how many
+/// tasks are alive on this runtime beyond those alive at the start: one
+/// sample each time the number changes.
+async fn counting_tasks<T>(future: impl Future<Output = T>) -> (T, Vec<(Instant, usize)>) {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let before = metrics.num_alive_tasks();
+    let mut samples: Vec<(Instant, usize)> = Vec::new();
+    let mut every = tokio::time::interval(Duration::from_millis(2));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut future = pin!(future);
+    let out = std::future::poll_fn(|cx| {
+        let polled = future.as_mut().poll(cx);
+        // Keep the interval registered, so that we also look between polls.
+        while every.poll_tick(cx).is_ready() {}
+        let alive = metrics.num_alive_tasks().saturating_sub(before);
+        if samples.last().is_none_or(|&(_, last)| last != alive) {
+            samples.push((Instant::now(), alive));
+        }
+        polled
+    })
+    .await;
+    (out, samples)
+}
+
+/// The most tasks of the learner's own alive at once. reqwest runs each
+/// connection as a task, and the check's client keeps none idle, so each
+/// request in flight at the server has one such task, opened just before
+/// the request arrives and closed just after its response ends (`SLACK`
+/// either side): those are not the learner's. A connection slower to open
+/// or close than that counts for a moment, which the margin in [`TASKS`]
+/// absorbs.
+fn own_tasks(samples: &[(Instant, usize)], records: &[RequestRecord]) -> usize {
+    samples
+        .iter()
+        .map(|&(at, alive)| {
+            let in_flight = records
+                .iter()
+                .filter(|r| r.arrived <= at + SLACK && at < r.due() + SLACK)
+                .count();
+            alive.saturating_sub(in_flight)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 fn run(
     fetch_all_bounded: impl AsyncFn(&Client, &[String], usize) -> anyhow::Result<Vec<String>>
     + Send
     + 'static,
     lab: &Lab,
     targets: &[Target],
-) -> Result<(Vec<String>, Meta), Diagnosis> {
-    let (client, list) = (lab.client(), urls(targets));
-    lab.run_async("fetch_all_bounded", move || async move {
-        fetch_all_bounded(&client, &list, LIMIT).await
-    })?
-    .ok()
+) -> Result<Run, Diagnosis> {
+    let (client, list) = (client(), urls(targets));
+    let ((bodies, tasks), meta) = lab
+        .run_async("fetch_all_bounded", move || async move {
+            let (result, tasks) = counting_tasks(fetch_all_bounded(&client, &list, LIMIT)).await;
+            result.map(|bodies| (bodies, tasks))
+        })?
+        .ok()?;
+    Ok(Run {
+        bodies,
+        meta,
+        tasks,
+    })
+}
+
+/// The server's record of each target (the first request for its path),
+/// in the order of the targets.
+fn records_of(lab: &Lab, targets: &[Target]) -> Vec<Option<RequestRecord>> {
+    let records = lab.requests();
+    targets
+        .iter()
+        .map(|t| records.iter().find(|r| r.path == t.path).cloned())
+        .collect()
 }
 
 /// Every body, in the order of `urls`, although they complete out of order.
@@ -44,11 +175,12 @@ pub fn returns_the_bodies_in_order(
         .enumerate()
         .map(|(i, &ms)| lab.target(ms, i))
         .collect();
-    let (bodies, meta) = run(fetch_all_bounded, &lab, &targets)?;
-    judge::bodies_in_order(&meta, &bodies, &targets)
+    let run = run(fetch_all_bounded, &lab, &targets)?;
+    judge::bodies_in_order(&run.meta, &run.bodies, &targets)
 }
 
-/// Never more than `limit` requests in flight at the server.
+/// Never more than `limit` requests in flight at the server, and never
+/// one task per URL waiting for its turn.
 pub fn never_exceeds_the_limit(
     fetch_all_bounded: impl AsyncFn(&Client, &[String], usize) -> anyhow::Result<Vec<String>>
     + Send
@@ -56,44 +188,245 @@ pub fn never_exceeds_the_limit(
 ) -> Verdict {
     let lab = Lab::start()?;
     let targets = lab.targets(12, 100);
-    let (bodies, meta) = run(fetch_all_bounded, &lab, &targets)?;
+    let run = run(fetch_all_bounded, &lab, &targets)?;
     let peak = lab.peak_in_flight();
+    let tasks = own_tasks(&run.tasks, &lab.requests());
     if peak > LIMIT {
         return Err(Diagnosis::new(format!(
             "{peak} requests were in flight at once; the limit was {LIMIT}: use \
              buffer_unordered({LIMIT}) or a Semaphore (spawning one task per URL with nothing \
-             to hold them back sends them all at once)."
+             to hold them back sends them all at once).{}",
+            picture::of_run(
+                &lab,
+                &run.meta,
+                &targets,
+                &format!(
+                    "Within the limit, no more than {LIMIT} bars would overlap at any moment."
+                )
+            )
         )));
     }
-    judge::bodies_in_order(&meta, &bodies, &targets)
+    if tasks > TASKS {
+        let n = targets.len();
+        let how_many = if tasks >= n {
+            format!("{n} tasks, one per URL, were alive at once")
+        } else {
+            format!("{tasks} tasks were alive at once for {n} URLs")
+        };
+        return Err(Diagnosis::new(format!(
+            "{how_many}, with a limit of {LIMIT}: you spawned them up front, each waiting for \
+             its turn (for a permit, say): the requests were bounded, the tasks were not. With 10,000 URLs that is 10,000 tasks, each holding its future's memory \
+             (chapter 9). Take the permit before you spawn (`acquire_owned().await`, then move \
+             it into the task), so the loop waits and at most {LIMIT} tasks exist; or spawn \
+             nothing and use `buffered({LIMIT})`."
+        )));
+    }
+    judge::bodies_in_order(&run.meta, &run.bodies, &targets)
 }
 
-/// Up to `limit` requests run at once: the bound is not a queue of one.
+/// The targets of `uses_the_whole_limit`: see [`ENDS`].
+fn staggered(lab: &Lab) -> Vec<Target> {
+    (0..ENDS.len())
+        .map(|i| {
+            let before = if i >= LIMIT { ENDS[i - LIMIT] } else { 0 };
+            lab.target(ENDS[i] - before, i)
+        })
+        .collect()
+}
+
+/// How long slots stood empty while requests waited to be sent.
+#[derive(Debug, PartialEq)]
+struct Window {
+    /// The longest single wait from the end of one response to the start
+    /// of the request that took its slot.
+    longest: Duration,
+    /// Which response's end (1 = the first to end) began that wait.
+    after: usize,
+    /// All such waits together: how long, in slot-milliseconds, the
+    /// window stood below the limit while requests waited.
+    total: Duration,
+    /// The requests went out in groups of `limit`, each group only after
+    /// every request of the group before it had ended.
+    batches: bool,
+}
+
+/// The `k`-th response to end frees a slot; the `limit + k`-th request to
+/// arrive takes it. The time between the two is how long that slot stood
+/// empty (zero if the request came first: the run was above the limit).
+fn window(records: &[RequestRecord], limit: usize) -> Window {
+    let mut arrivals: Vec<Instant> = records.iter().map(|r| r.arrived).collect();
+    let mut ends: Vec<Instant> = records.iter().map(RequestRecord::due).collect();
+    arrivals.sort();
+    ends.sort();
+    let mut out = Window {
+        longest: Duration::ZERO,
+        after: 0,
+        total: Duration::ZERO,
+        batches: false,
+    };
+    for (k, end) in ends.iter().enumerate() {
+        let Some(next) = arrivals.get(limit + k) else {
+            break;
+        };
+        let empty = next.saturating_duration_since(*end);
+        out.total += empty;
+        if empty > out.longest {
+            out.longest = empty;
+            out.after = k + 1;
+        }
+    }
+    let mut by_arrival: Vec<&RequestRecord> = records.iter().collect();
+    by_arrival.sort_by_key(|r| r.arrived);
+    let groups: Vec<_> = by_arrival.chunks(limit.max(1)).collect();
+    out.batches = groups.len() > 1
+        && groups.windows(2).all(|pair| {
+            let last_end = pair[0].iter().map(|r| r.due()).max();
+            let first_arrival = pair[1].iter().map(|r| r.arrived).min();
+            first_arrival >= last_end
+        });
+    out
+}
+
+fn ms(d: Duration) -> u128 {
+    d.as_millis()
+}
+
+/// "1st", "2nd", "3rd", "4th"... "11th", "12th", "13th", "21st".
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// Up to `limit` requests run at once, and a new one starts as soon as one
+/// ends: the window stays full.
 pub fn uses_the_whole_limit(
     fetch_all_bounded: impl AsyncFn(&Client, &[String], usize) -> anyhow::Result<Vec<String>>
     + Send
     + 'static,
 ) -> Verdict {
     let lab = Lab::start()?;
-    let targets = lab.targets(12, 100);
-    let (bodies, meta) = run(fetch_all_bounded, &lab, &targets)?;
-    judge::bodies_in_order(&meta, &bodies, &targets)?;
+    let targets = staggered(&lab);
+    let n = targets.len();
+    let run = run(fetch_all_bounded, &lab, &targets)?;
+    judge::bodies_in_order(&run.meta, &run.bodies, &targets)?;
     let peak = lab.peak_in_flight();
-    if peak >= LIMIT {
+    let side_by_side = "With the limit used, three bars would run side by side from the start.";
+    let took = run.meta.took.as_secs_f64();
+    if peak <= 1 {
+        return Err(Diagnosis::new(format!(
+            "{n} requests took {took:.1} s and never overlapped, with a limit of {LIMIT}: they \
+             ran one after another. Did you `.await` each request inside the loop? Keep up to \
+             {LIMIT} in flight (`buffered({LIMIT})`, `buffer_unordered({LIMIT})` or a Semaphore \
+             with {LIMIT} permits).{}",
+            picture::of_run(&lab, &run.meta, &targets, side_by_side)
+        )));
+    }
+    if peak < LIMIT {
+        return Err(Diagnosis::new(format!(
+            "at most {peak} requests were in flight at once, with a limit of {LIMIT}: keep up \
+             to {LIMIT} running, not fewer.{}",
+            picture::of_run(&lab, &run.meta, &targets, side_by_side)
+        )));
+    }
+    let records: Vec<RequestRecord> = records_of(&lab, &targets).into_iter().flatten().collect();
+    let seen = window(&records, LIMIT);
+    if seen.total <= EMPTY_SLOTS {
         return Ok(());
     }
-    let took = meta.took.as_secs_f64();
-    Err(Diagnosis::new(if peak <= 1 {
+    let shape = "A full window starts the next request the moment one ends: each bar would \
+                 begin where another ends, with no gap.";
+    let what = if seen.batches {
         format!(
-            "12 requests of 100 ms took {took:.1} s and never overlapped, with a limit of \
-             {LIMIT}: they ran one after another. Did you `.await` each request inside the \
-             loop? Keep up to {LIMIT} in flight (`buffered({LIMIT})`, `buffer_unordered({LIMIT})` \
-             or a Semaphore with {LIMIT} permits)."
+            "`fetch_all_bounded` ran in batches: it started {LIMIT} requests, waited until all \
+             of them had ended, then started the next {LIMIT}. A batch is as slow as its \
+             slowest request: after a response ended, its slot stood empty for up to {} ms \
+             ({} ms in all) while requests waited. Start the next request as soon as any one \
+             ends: `buffer_unordered({LIMIT})` or `buffered({LIMIT})` over all the URLs, or a \
+             Semaphore, instead of `chunks({LIMIT})`.",
+            ms(seen.longest),
+            ms(seen.total)
         )
     } else {
         format!(
-            "at most {peak} requests were in flight at once, with a limit of {LIMIT}: keep up \
-             to {LIMIT} running, not fewer."
+            "after the {} response to end, its slot stood empty for {} ms ({} ms in all) while \
+             requests waited: the window of {LIMIT} did not stay full. Start the next request \
+             as soon as any one ends (`buffer_unordered({LIMIT})`, or a Semaphore whose permit \
+             each request gives back when it is done).",
+            ordinal(seen.after),
+            ms(seen.longest),
+            ms(seen.total)
         )
-    }))
+    };
+    let picture = picture::of_run(&lab, &run.meta, &targets, shape);
+    Err(Diagnosis::new(format!("{what}{picture}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(t0: Instant, at: u64, delay: u64) -> RequestRecord {
+        RequestRecord {
+            arrived: t0 + Duration::from_millis(at),
+            delay: Duration::from_millis(delay),
+            path: String::new(),
+            status: 200,
+        }
+    }
+
+    fn delays() -> Vec<u64> {
+        (0..ENDS.len())
+            .map(|i| ENDS[i] - if i >= LIMIT { ENDS[i - LIMIT] } else { 0 })
+            .collect()
+    }
+
+    /// A full window over `delays`: each request starts when a slot frees.
+    fn full_window(t0: Instant, delays: &[u64]) -> Vec<RequestRecord> {
+        let mut free = [0_u64; LIMIT];
+        delays
+            .iter()
+            .map(|&d| {
+                free.sort();
+                let at = free[0];
+                free[0] = at + d;
+                record(t0, at, d)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_full_window_leaves_no_slot_empty_and_ends_in_url_order() {
+        let t0 = Instant::now();
+        let records = full_window(t0, &delays());
+        let seen = window(&records, LIMIT);
+        assert_eq!(seen.longest, Duration::ZERO, "{seen:?}");
+        assert!(!seen.batches);
+        let ends: Vec<u64> = records
+            .iter()
+            .map(|r| r.due().duration_since(t0).as_millis() as u64)
+            .collect();
+        assert_eq!(ends, ENDS, "the delays give the planned ends");
+    }
+
+    #[test]
+    fn fixed_batches_leave_slots_empty() {
+        let t0 = Instant::now();
+        let mut at = 0;
+        let mut records = Vec::new();
+        for batch in delays().chunks(LIMIT) {
+            records.extend(batch.iter().map(|&d| record(t0, at, d)));
+            at += batch.iter().max().unwrap();
+        }
+        let seen = window(&records, LIMIT);
+        assert!(seen.batches, "{seen:?}");
+        assert_eq!(seen.longest, Duration::from_millis(390), "{seen:?}");
+        assert_eq!(seen.total, Duration::from_millis(840), "{seen:?}");
+        assert!(seen.total > 2 * EMPTY_SLOTS, "a clear margin: {seen:?}");
+    }
 }

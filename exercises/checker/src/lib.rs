@@ -33,6 +33,7 @@ mod explain;
 mod judge;
 mod lab;
 mod panics;
+mod picture;
 pub mod progress;
 
 pub mod ex01;
@@ -321,6 +322,6 @@ macro_rules! check_ex09_bounded {
 macro_rules! check_ex09_timeout {
     ($k:ident) => {
         $crate::__tests!(ex09_timeout, $k::fetch_within;
-            returns_the_body_in_time, gives_up_at_the_deadline);
+            returns_the_body_in_time, gives_up_at_the_deadline, an_error_is_not_a_timeout);
     };
 }
