@@ -24,7 +24,8 @@ struct Args {
     /// the server.
     #[arg(long)]
     allow_remote: bool,
-    /// Threads accepting connections (each runs one wiremock server).
+    /// Threads accepting and serving connections (each with its own accept
+    /// loop and runtime).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     workers: u16,
     /// Do not log one line per request.
@@ -35,12 +36,9 @@ struct Args {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    env_logger::Builder::from_env(
-        env_logger::Env::default().default_filter_or("info,wiremock=warn"),
-    )
-    .format(|buf, record| writeln!(buf, "[{}] {}", record.level(), record.args()))
-    .init();
-    quiet_wiremock_panics();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format(|buf, record| writeln!(buf, "[{}] {}", record.level(), record.args()))
+        .init();
 
     if !args.bind.is_loopback() {
         if !args.allow_remote {
@@ -109,32 +107,4 @@ async fn main() -> ExitCode {
     );
     server.shutdown();
     ExitCode::SUCCESS
-}
-
-/// wiremock 0.6.5 panics on some malformed requests (a body that ends early,
-/// an absolute URL it cannot parse). The panic happens in the task of that
-/// one connection: tokio contains it, the connection closes and the server
-/// goes on. The default hook would still print a multi-line panic report
-/// for each such request; a one-line warning says the same.
-fn quiet_wiremock_panics() {
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if info
-            .location()
-            .is_some_and(|at| at.file().contains("wiremock"))
-        {
-            let message = info
-                .payload()
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| info.payload().downcast_ref::<&str>().copied())
-                .unwrap_or("no message");
-            log::warn!(
-                "dropped a malformed request: {}",
-                message.replace('\n', " ")
-            );
-        } else {
-            default_hook(info);
-        }
-    }));
 }
