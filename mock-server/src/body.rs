@@ -20,7 +20,7 @@ use crate::routes::TextGen;
 use hyper::body::{Body, Bytes, Frame, SizeHint};
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -63,14 +63,85 @@ impl Drop for Finish {
     }
 }
 
-/// The finishes of responses whose last byte hyper holds but may not have
-/// written yet, on one connection.
-#[derive(Default)]
+/// What the server knows about one connection: the finishes of responses
+/// whose last byte hyper holds but may not have written yet, and what the
+/// timeouts need (is a request being answered, since when is the
+/// connection idle, since when has a request head been coming in).
 pub(crate) struct ConnEnds {
     parked: Mutex<Vec<Finish>>,
+    /// Requests read and not yet answered in full.
+    busy: AtomicUsize,
+    born: Instant,
+    /// Milliseconds after `born` (plus one; 0: none) when the first byte
+    /// of the next request head came, while no request was being answered.
+    head_started: AtomicU64,
+    /// Milliseconds after `born` when the connection last became idle.
+    idle_since: AtomicU64,
+}
+
+impl Default for ConnEnds {
+    fn default() -> Self {
+        ConnEnds {
+            parked: Mutex::new(Vec::new()),
+            busy: AtomicUsize::new(0),
+            born: Instant::now(),
+            head_started: AtomicU64::new(0),
+            idle_since: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Held from the moment a request is read until its response is over
+/// (moved from the request's future into its body): the connection is not
+/// idle meanwhile.
+pub(crate) struct Busy(Arc<ConnEnds>);
+
+impl Busy {
+    pub(crate) fn new(conn: &Arc<ConnEnds>) -> Busy {
+        conn.busy.fetch_add(1, Ordering::Relaxed);
+        conn.head_started.store(0, Ordering::Relaxed);
+        Busy(Arc::clone(conn))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let conn = &self.0;
+        conn.idle_since.store(conn.millis(), Ordering::Relaxed);
+        conn.busy.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl ConnEnds {
+    fn millis(&self) -> u64 {
+        self.born.elapsed().as_millis() as u64
+    }
+
+    /// When the connection should be closed for a slow head or for idling,
+    /// as it stands now; `None` while a request is being answered.
+    pub(crate) fn deadline(
+        &self,
+        header: Option<Duration>,
+        idle: Option<Duration>,
+    ) -> Option<Instant> {
+        if self.busy.load(Ordering::Relaxed) > 0 {
+            return None;
+        }
+        let at = |ms: u64, limit: Duration| self.born + Duration::from_millis(ms) + limit;
+        match self.head_started.load(Ordering::Relaxed) {
+            0 => idle.map(|idle| at(self.idle_since.load(Ordering::Relaxed), idle)),
+            started => header.map(|header| at(started - 1, header)),
+        }
+    }
+
+    fn bytes_read(&self) {
+        if self.busy.load(Ordering::Relaxed) == 0 && self.head_started.load(Ordering::Relaxed) == 0
+        {
+            self.head_started
+                .store(self.millis() + 1, Ordering::Relaxed);
+        }
+    }
+
     fn park(&self, finish: Finish) {
         if finish.to.is_some() {
             self.parked.lock().unwrap().push(finish);
@@ -101,7 +172,12 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let read = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.ends.bytes_read();
+        }
+        read
     }
 }
 
@@ -166,41 +242,82 @@ pub(crate) struct ResponseBody {
     finish: Option<Finish>,
     ends: Arc<ConnEnds>,
     /// This body's share of the server's bytes in flight, given back as
-    /// it is sent (see `Shared::bytes_in_flight`).
-    reserved: usize,
+    /// it is sent.
+    reserved: Reservation,
+    _busy: Busy,
+}
+
+/// Body bytes promised to a client and not yet handed to hyper, counted
+/// in `Shared::bytes_in_flight` against the cap. Given back as the body
+/// goes out, and in full when it is dropped.
+pub(crate) struct Reservation {
     shared: Arc<Shared>,
+    left: usize,
+}
+
+impl Reservation {
+    /// Reserves `bytes`, or says how many are in flight already if that
+    /// would pass the cap. A body alone is always allowed.
+    pub(crate) fn take(shared: &Arc<Shared>, bytes: usize) -> Result<Reservation, usize> {
+        let before = shared.bytes_in_flight.fetch_add(bytes, Ordering::Relaxed);
+        if before > 0 && before + bytes > shared.max_bytes_in_flight {
+            shared.bytes_in_flight.fetch_sub(bytes, Ordering::Relaxed);
+            return Err(before);
+        }
+        Ok(Reservation {
+            shared: Arc::clone(shared),
+            left: bytes,
+        })
+    }
+
+    pub(crate) fn none(shared: &Arc<Shared>) -> Reservation {
+        Reservation {
+            shared: Arc::clone(shared),
+            left: 0,
+        }
+    }
+
+    fn give_back(&mut self, bytes: usize) {
+        let back = bytes.min(self.left);
+        if back > 0 {
+            self.left -= back;
+            self.shared
+                .bytes_in_flight
+                .fetch_sub(back, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        let left = self.left;
+        self.give_back(left);
+    }
 }
 
 impl ResponseBody {
     /// A fixed text.
-    pub(crate) fn fixed(
-        text: String,
-        finish: Finish,
-        ends: Arc<ConnEnds>,
-        shared: Arc<Shared>,
-    ) -> Self {
+    pub(crate) fn fixed(text: String, finish: Finish, busy: Busy, reserved: Reservation) -> Self {
         ResponseBody {
             left: text.len(),
             text: Text::Fixed(Some(Bytes::from(text))),
             drip: None,
             finish: Some(finish),
-            ends,
-            reserved: 0,
-            shared,
+            ends: Arc::clone(&busy.0),
+            reserved,
+            _busy: busy,
         }
     }
 
     /// `len` bytes of the text of `path`, dripped over `drip` if it is not
-    /// zero. `reserved` bytes of the server's budget are given back as the
-    /// body goes out.
+    /// zero. The reservation is given back as the body goes out.
     pub(crate) fn made(
         path: &str,
         len: usize,
         drip: Duration,
-        reserved: usize,
         finish: Finish,
-        ends: Arc<ConnEnds>,
-        shared: Arc<Shared>,
+        busy: Busy,
+        reserved: Reservation,
     ) -> Self {
         let drip = (!drip.is_zero() && len > 0).then(|| {
             let every = DRIP_EVERY.as_millis() as u64;
@@ -218,9 +335,9 @@ impl ResponseBody {
             left: len,
             drip,
             finish: Some(finish),
-            ends,
+            ends: Arc::clone(&busy.0),
             reserved,
-            shared,
+            _busy: busy,
         }
     }
 
@@ -244,16 +361,6 @@ impl ResponseBody {
         // Pieces of nearly equal size that add up to the whole body.
         let pieces_left = drip.pieces - k + 1;
         Poll::Ready(self.left.div_ceil(pieces_left as usize).min(CHUNK.max(1)))
-    }
-
-    fn give_back(&mut self, sent: usize) {
-        let back = sent.min(self.reserved);
-        if back > 0 {
-            self.reserved -= back;
-            self.shared
-                .bytes_in_flight
-                .fetch_sub(back, Ordering::Relaxed);
-        }
     }
 }
 
@@ -285,7 +392,7 @@ impl Body for ResponseBody {
             }
         };
         this.left -= piece.len().min(this.left);
-        this.give_back(piece.len());
+        this.reserved.give_back(piece.len());
         if this.left == 0
             && let Some(finish) = this.finish.take()
         {
@@ -313,8 +420,6 @@ impl Drop for ResponseBody {
             self.ends.park(finish);
         }
         // A body dropped before its end: the finish (if still held) says
-        // "abandoned" as it drops. The budget goes back in full.
-        let reserved = self.reserved;
-        self.give_back(reserved);
+        // "abandoned" as it drops, the reservation goes back in full.
     }
 }

@@ -92,7 +92,18 @@ pub struct Builder {
     record_limit: usize,
     log_requests: bool,
     watchdog: Option<Duration>,
+    header_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    max_bytes_in_flight: usize,
 }
+
+/// How long a client may take to send a whole request head, by default.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a keep-alive connection may stay idle, by default.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How many body bytes may be promised to clients at once, by default
+/// (sixteen bodies of the largest size).
+pub const DEFAULT_MAX_BYTES_IN_FLIGHT: usize = 16 * MAX_BODY_BYTES;
 
 impl Default for Builder {
     fn default() -> Self {
@@ -102,6 +113,9 @@ impl Default for Builder {
             record_limit: 1_000_000,
             log_requests: false,
             watchdog: Some(Duration::from_millis(200)),
+            header_timeout: Some(DEFAULT_HEADER_TIMEOUT),
+            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            max_bytes_in_flight: DEFAULT_MAX_BYTES_IN_FLIGHT,
         }
     }
 }
@@ -142,6 +156,31 @@ impl Builder {
         self
     }
 
+    /// How long a client may take to send a request head, from its first
+    /// byte; past it the connection is closed. `None`: no limit. Default
+    /// [`DEFAULT_HEADER_TIMEOUT`].
+    pub fn header_timeout(mut self, limit: Option<Duration>) -> Self {
+        self.header_timeout = limit;
+        self
+    }
+
+    /// How long a connection may stay idle (open, with no request being
+    /// answered and no new one coming in); past it the connection is
+    /// closed. `None`: no limit. Default [`DEFAULT_IDLE_TIMEOUT`].
+    pub fn idle_timeout(mut self, limit: Option<Duration>) -> Self {
+        self.idle_timeout = limit;
+        self
+    }
+
+    /// How many body bytes may be promised at once (from a request's
+    /// arrival until its body is sent). A request that would pass the cap
+    /// gets `503` at once, unless nothing else is in flight. Default
+    /// [`DEFAULT_MAX_BYTES_IN_FLIGHT`].
+    pub fn max_bytes_in_flight(mut self, bytes: usize) -> Self {
+        self.max_bytes_in_flight = bytes;
+        self
+    }
+
     /// Starts the server. Its workers run on threads of their own, each
     /// with its own runtime, so the caller's runtime needs no driver.
     pub async fn start(self) -> Result<DelayServer, StartError> {
@@ -161,6 +200,9 @@ impl Builder {
             log_requests: self.log_requests,
             restarts: AtomicU64::new(0),
             bytes_in_flight: AtomicUsize::new(0),
+            max_bytes_in_flight: self.max_bytes_in_flight,
+            header_timeout: self.header_timeout,
+            idle_timeout: self.idle_timeout,
             servers: Mutex::new(None),
         });
         let mut workers = Vec::with_capacity(self.workers);
@@ -215,6 +257,9 @@ pub(crate) struct Shared {
     pub(crate) restarts: AtomicU64,
     /// Body bytes promised to clients and not yet handed to hyper.
     pub(crate) bytes_in_flight: AtomicUsize,
+    pub(crate) max_bytes_in_flight: usize,
+    pub(crate) header_timeout: Option<Duration>,
+    pub(crate) idle_timeout: Option<Duration>,
     /// The running workers; `None` once the handle was dropped, so that a
     /// watchdog restart racing with the drop cannot bring them back.
     pub(crate) servers: Mutex<Option<Vec<Worker>>>,

@@ -194,27 +194,35 @@ impl TextGen {
     /// Appends the next `n` characters to `out`.
     pub(crate) fn fill(&mut self, out: &mut Vec<u8>, n: usize) {
         let target = out.len() + n;
-        while out.len() < target {
-            if self.used == 8 {
-                self.state ^= self.state << 13;
-                self.state ^= self.state >> 7;
-                self.state ^= self.state << 17;
-                // Eight characters from every 64 random bits.
-                for (slot, byte) in self.left.iter_mut().zip(self.state.to_le_bytes()) {
-                    *slot = match byte % 32 {
-                        n @ 0..=25 => b'a' + n,
-                        26..=30 => b' ',
-                        _ => b'\n',
-                    };
-                }
-                self.used = 0;
-            }
-            let take = (8 - self.used).min(target - out.len());
-            out.extend_from_slice(&self.left[self.used..self.used + take]);
-            self.used += take;
+        // The rest of the current draw first.
+        let take = (8 - self.used).min(n);
+        out.extend_from_slice(&self.left[self.used..self.used + take]);
+        self.used += take;
+        // Then whole draws straight into `out`, the bulk of a large body.
+        while target - out.len() >= 8 {
+            out.extend_from_slice(&self.draw());
+        }
+        if out.len() < target {
+            self.left = self.draw();
+            self.used = target - out.len();
+            out.extend_from_slice(&self.left[..self.used]);
         }
     }
+
+    /// Eight characters from the next 64 random bits.
+    fn draw(&mut self) -> [u8; 8] {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        self.state
+            .to_le_bytes()
+            .map(|byte| ALPHABET[usize::from(byte % 32)])
+    }
 }
+
+/// 26 letters, 5 spaces and a newline: byte `b` of a draw is
+/// `ALPHABET[b % 32]`.
+const ALPHABET: [u8; 32] = *b"abcdefghijklmnopqrstuvwxyz     \n";
 
 #[cfg(test)]
 mod tests {
@@ -325,6 +333,17 @@ mod tests {
         assert_eq!(&a[..100], body_for("/delay/1/url/a", 100));
         assert_ne!(a, body_for("/delay/1/url/b", 10_000));
         assert_eq!(body_for("/x", 0), "");
+    }
+
+    #[test]
+    fn bodies_keep_the_bytes_they_always_had() {
+        // Computed with the first version of the generator: learners'
+        // saved outputs and other tools rely on the same path giving the
+        // same text for good.
+        assert_eq!(
+            body_for("/delay/1/url/a", 60),
+            "kowse kywyjsnfwcghawc pfjg \n\nc ceyqk \naxvzjrsk \nhguilzw k\nrb"
+        );
     }
 
     #[test]

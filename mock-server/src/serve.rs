@@ -11,7 +11,7 @@
 //! that a chapter that blocks its own executor (on purpose, to show what
 //! that does) still gets its answers on time.
 
-use crate::body::{ConnEnds, Finish, ResponseBody, Tracked};
+use crate::body::{Busy, ConnEnds, Finish, Reservation, ResponseBody, Tracked};
 use crate::record::RequestRecord;
 use crate::routes::{ROUTES_HELP, Route, route};
 use crate::{LISTEN_BACKLOG, Shared, StartError, bind_error};
@@ -140,7 +140,7 @@ fn run(context: WorkerContext, listening: std::sync::mpsc::Sender<Result<(), Sta
         addr,
         index,
         shared,
-        mut stopped,
+        stopped,
         die,
         accepted,
     } = context;
@@ -166,45 +166,99 @@ fn run(context: WorkerContext, listening: std::sync::mpsc::Sender<Result<(), Sta
                 return;
             }
         };
-        let http = Arc::new(http_builder());
-        let mut pause = Duration::from_millis(5);
-        loop {
-            let accepted_one = tokio::select! {
-                biased;
-                _ = stopped.changed() => return,
-                () = die.notified() => {
-                    log::error!("delay server worker {index}: accept loop killed (test)");
-                    return;
-                }
-                accepted_one = listener.accept() => accepted_one,
-            };
-            match accepted_one {
-                Ok((stream, _)) => {
-                    pause = Duration::from_millis(5);
-                    accepted.fetch_add(1, Ordering::Relaxed);
-                    tokio::spawn(serve_connection(
-                        stream,
-                        Arc::clone(&shared),
-                        Arc::clone(&http),
-                    ));
-                }
-                Err(e) => {
-                    // Out of descriptors (EMFILE, ENFILE) or of memory: the
-                    // connection waits in the listen queue. Wait for
-                    // connections to close rather than spin, then retry.
-                    // Other errors concern one connection only (it was
-                    // reset while queued): go on at once.
-                    if is_resource_error(&e) {
-                        log::warn!(
-                            "delay server worker {index}: cannot accept ({e}); pausing {pause:?}"
-                        );
-                        tokio::time::sleep(pause).await;
-                        pause = (pause * 2).min(Duration::from_millis(100));
-                    }
-                }
-            }
-        }
+        accept_loop(listener, shared, stopped, die, accepted, index).await;
     });
+}
+
+/// How long the accept side may stay out of descriptors before it starts
+/// shedding the connections that wait in the listen queue.
+const SHED_AFTER: Duration = Duration::from_secs(1);
+
+/// Accepts connections until stopped. An accept error never ends it:
+///
+/// - out of descriptors (EMFILE, ENFILE) or memory, it pauses (5 ms,
+///   doubling to 100 ms) and retries: the connections wait in the listen
+///   queue until answered ones close. Those already accepted are never
+///   touched.
+/// - if that lasts over [`SHED_AFTER`] (idle connections hold every
+///   descriptor, say), it sheds the oldest waiting connection at each
+///   retry with a fast close, using a descriptor kept in reserve for that:
+///   a client then gets an error at once instead of waiting for ever.
+/// - any other error concerns one connection only (reset while queued):
+///   go on at once.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<()>,
+    die: Arc<tokio::sync::Notify>,
+    accepted: Arc<AtomicU64>,
+    index: usize,
+) {
+    let http = Arc::new(http_builder());
+    // One descriptor kept in reserve, to shed a connection with.
+    let mut reserve = std::fs::File::open("/dev/null").ok();
+    let mut short_since: Option<Instant> = None;
+    let mut shed = 0_u64;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let accepted_one = tokio::select! {
+            biased;
+            _ = stopped.changed() => return,
+            () = die.notified() => {
+                log::error!("delay server worker {index}: accept loop killed (test)");
+                return;
+            }
+            accepted_one = listener.accept() => accepted_one,
+        };
+        match accepted_one {
+            Ok((stream, _)) => {
+                if let Some(since) = short_since.take() {
+                    log::warn!(
+                        "delay server worker {index}: accepting again after {:?} short of \
+                         descriptors ({shed} waiting connections shed)",
+                        since.elapsed()
+                    );
+                    shed = 0;
+                }
+                pause = Duration::from_millis(5);
+                if reserve.is_none() {
+                    reserve = std::fs::File::open("/dev/null").ok();
+                }
+                accepted.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(serve_connection(
+                    stream,
+                    Arc::clone(&shared),
+                    Arc::clone(&http),
+                ));
+            }
+            Err(e) if is_resource_error(&e) => {
+                let since = *short_since.get_or_insert_with(|| {
+                    log::warn!(
+                        "delay server worker {index}: cannot accept ({e}); pausing until \
+                         connections close"
+                    );
+                    Instant::now()
+                });
+                if since.elapsed() >= SHED_AFTER && reserve.take().is_some() {
+                    // The reserve's descriptor is free for this one accept;
+                    // a zero linger makes the close a reset, at once.
+                    if let Ok((stream, _)) = listener.accept().await {
+                        let _ = stream.set_zero_linger();
+                        drop(stream);
+                        shed += 1;
+                    }
+                    reserve = std::fs::File::open("/dev/null").ok();
+                    // Shed the queue without pausing: each client waiting
+                    // there learns at once that it will not be served. Once
+                    // the queue is empty, `accept` waits: no spinning.
+                    continue;
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            Err(_) => {}
+        }
+    }
 }
 
 fn is_resource_error(e: &std::io::Error) -> bool {
@@ -233,12 +287,37 @@ async fn serve_connection(
         stream,
         ends: Arc::clone(&ends),
     });
+    let (header, idle) = (shared.header_timeout, shared.idle_timeout);
+    let conn = Arc::clone(&ends);
     let service = hyper::service::service_fn(move |request| {
         handle(request, Arc::clone(&shared), Arc::clone(&ends))
     });
     // An error here concerns this connection only (a malformed request, a
     // client gone): hyper has answered what it could; nothing to log.
-    let _ = http.serve_connection(io, service).await;
+    let serving = http.serve_connection(io, service);
+    // A slow head or an idle connection ends the connection: dropping the
+    // future closes the socket.
+    tokio::select! {
+        _ = serving => {}
+        () = time_limits(&conn, header, idle) => {}
+    }
+}
+
+/// Returns when the connection has taken longer than `header` to send a
+/// request head, or stayed idle (no request being answered) for `idle`.
+/// One timer per connection, moved only when it fires.
+async fn time_limits(conn: &ConnEnds, header: Option<Duration>, idle: Option<Duration>) {
+    let recheck = header.into_iter().chain(idle).min();
+    let Some(recheck) = recheck else {
+        return std::future::pending().await;
+    };
+    loop {
+        match conn.deadline(header, idle) {
+            Some(deadline) if deadline <= Instant::now() => return,
+            Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+            None => tokio::time::sleep(recheck).await,
+        }
+    }
 }
 
 /// Answers one request: routes it, records it, logs it, waits out the
@@ -257,17 +336,30 @@ async fn handle(
         Route::NotFound => (404, Duration::ZERO, Duration::ZERO),
         Route::MethodNotAllowed => (405, Duration::ZERO, Duration::ZERO),
     };
+    // The connection is busy (not idle) from here until the response is
+    // over; the guard moves into the body.
+    let busy = Busy::new(&ends);
+    drop(ends);
+    // Large bodies are capped in all: past the cap, a clear 503 at once.
+    let (decision, status, delay, drip, reserved) = match decision {
+        Route::Delay { bytes, .. } => match Reservation::take(&shared, bytes) {
+            Ok(reserved) => (decision, status, delay, drip, reserved),
+            Err(in_flight) => (
+                Route::BadRequest(format!(
+                    "busy: {bytes} bytes asked while {in_flight} bytes of bodies are being sent, \
+                     over the cap of {} (--max-bytes-in-flight): retry later",
+                    shared.max_bytes_in_flight
+                )),
+                503,
+                Duration::ZERO,
+                Duration::ZERO,
+                Reservation::none(&shared),
+            ),
+        },
+        other => (other, status, delay, drip, Reservation::none(&shared)),
+    };
     if shared.log_requests {
-        let drip_note = if drip.is_zero() {
-            String::new()
-        } else {
-            format!("  drip {} ms", drip.as_millis())
-        };
-        log::info!(
-            "{:>9.3}s  {status}  delay {:>5} ms{drip_note}  {path}",
-            (arrived - shared.started).as_secs_f64(),
-            delay.as_millis()
-        );
+        log_request(&shared, arrived, status, delay, drip, &path);
     }
     let number = shared.recorder.lock().unwrap().push(RequestRecord {
         arrived,
@@ -288,14 +380,14 @@ async fn handle(
     }
     let body = match decision {
         Route::Delay { bytes, drip, .. } => {
-            ResponseBody::made(&path, bytes, drip, 0, finish, ends, shared)
+            ResponseBody::made(&path, bytes, drip, finish, busy, reserved)
         }
         Route::BadRequest(reason) => {
-            ResponseBody::fixed(format!("{reason}\n"), finish, ends, shared)
+            ResponseBody::fixed(format!("{reason}\n"), finish, busy, reserved)
         }
-        Route::NotFound => ResponseBody::fixed(ROUTES_HELP.to_string(), finish, ends, shared),
+        Route::NotFound => ResponseBody::fixed(ROUTES_HELP.to_string(), finish, busy, reserved),
         Route::MethodNotAllowed => {
-            ResponseBody::fixed("only GET is served\n".to_string(), finish, ends, shared)
+            ResponseBody::fixed("only GET is served\n".to_string(), finish, busy, reserved)
         }
     };
     let response = Response::builder()
@@ -304,6 +396,27 @@ async fn handle(
         .body(body)
         .expect("a status and a fixed header are valid");
     Ok(response)
+}
+
+/// One line per request: when it came, its status, delay and path.
+fn log_request(
+    shared: &Shared,
+    arrived: Instant,
+    status: u16,
+    delay: Duration,
+    drip: Duration,
+    path: &str,
+) {
+    let drip_note = if drip.is_zero() {
+        String::new()
+    } else {
+        format!("  drip {} ms", drip.as_millis())
+    };
+    log::info!(
+        "{:>9.3}s  {status}  delay {:>5} ms{drip_note}  {path}",
+        (arrived - shared.started).as_secs_f64(),
+        delay.as_millis()
+    );
 }
 
 /// Resolves `.` and `..` segments as a URL parser does (RFC 3986, 5.2.4),
