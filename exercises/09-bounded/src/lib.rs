@@ -13,16 +13,19 @@
 //!
 //! **How it is checked:** `cargo test -p ex09-bounded` calls your function
 //! with URLs of a local delay server and a limit of 3. The server records
-//! every request: how many were in flight at once (never more than 3), and
-//! whether a new one started as soon as one ended (the delays differ, so
-//! batches of 3, each awaited whole, leave slots empty). The check also
-//! counts the tasks alive on your runtime. Bodies change in every run.
+//! every request, from its arrival to the last byte of its body (some
+//! bodies trickle in slowly: a request is in flight until its body is
+//! read): how many were in flight at once (never more than 3), and whether
+//! a new one started as soon as one ended (the delays differ, so batches of
+//! 3, each awaited whole, leave slots empty). The check also counts the
+//! tasks alive on your runtime. Bodies change in every run.
 //!
 //! **Hint:** spawning one task per URL with nothing to hold them back sends
 //! all twelve at once. A stream adaptor polls at most `limit` of the
 //! futures at a time. With tasks, take the permit *before* you spawn each
-//! one (`acquire_owned().await`, then move the permit into the task): the
-//! loop then waits while `limit` tasks run. Spawning every task at once,
+//! one (`acquire_owned().await`, then move the permit into the task), and
+//! keep it until the body is read: the loop then waits while `limit` tasks
+//! run. Spawning every task at once,
 //! each waiting for a permit inside, bounds the requests but not the tasks:
 //! ten thousand URLs would be ten thousand tasks.
 

@@ -17,12 +17,13 @@
 //! **How it is checked:** `cargo test -p ex09-timeout` calls your function
 //! with a URL that answers after 50 ms (limit 3 s), with one that answers
 //! after 1.5 s (limit 300 ms: `None` must come at the limit, not before it
-//! and not long after), and with a URL that answers 404 and one where
-//! nothing listens (both must be an `Err`). The delay server records every
-//! request it sees.
+//! and not long after), with one whose headers come after 200 ms but whose
+//! body trickles in over 1.5 s (limit 300 ms: the limit covers reading the
+//! body too), and with a URL that answers 404 and one where nothing listens
+//! (both must be an `Err`). The delay server records every request it sees.
 //!
-//! **Hint:** wrap the whole `fetch(client, url)` future, not a part of it,
-//! and turn the two layers of the result into one: `Ok(Ok(body))` is a
+//! **Hint:** wrap the whole `fetch(client, url)` future, not a part of it
+//! (`send()` ends when the headers arrive; the body comes after), and turn the two layers of the result into one: `Ok(Ok(body))` is a
 //! body, `Ok(Err(e))` an error, `Err(_)` a `None`.
 
 // The parameters are unused until you replace `todo!()`; remove this then.

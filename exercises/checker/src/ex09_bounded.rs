@@ -8,14 +8,19 @@
 //! What each check looks at:
 //!
 //! - the bodies and their order, against what the server sent;
-//! - the server's peak of requests in flight, and the number of tasks
-//!   alive on the learner's runtime (tokio's `num_alive_tasks`): one task
-//!   per URL spawned at once, each waiting for a permit inside, bounds the
-//!   requests but not the tasks, the mistake chapter 9 warns about;
+//! - the server's record of each request from its arrival to the last byte
+//!   of its body (dripped over 100 ms): never more than `limit` in flight,
+//!   so a permit given back when the headers come, before the body is
+//!   read, shows; and the number of tasks alive on the learner's runtime
+//!   (tokio's `num_alive_tasks`): one task per URL spawned at once, each
+//!   waiting for a permit inside, bounds the requests but not the tasks,
+//!   the mistake chapter 9 warns about;
 //! - with delays chosen so that a full window never has a slot empty, the
-//!   server's record of arrivals and ends: a new request must start as
-//!   soon as one ends, which fixed batches (`chunks(limit)`, each awaited
-//!   whole) do not do.
+//!   record of arrivals and ends: a new request must start as soon as one
+//!   ends, which fixed batches (`chunks(limit)`, each awaited whole) do not
+//!   do.
+//!
+//! Every failure about concurrency ends with a picture of the run.
 
 use crate::lab::{Lab, Meta, Target, urls};
 use crate::picture;
@@ -124,7 +129,7 @@ fn own_tasks(samples: &[(Instant, usize)], records: &[RequestRecord]) -> usize {
         .map(|&(at, alive)| {
             let in_flight = records
                 .iter()
-                .filter(|r| r.arrived <= at + SLACK && at < r.due() + SLACK)
+                .filter(|r| r.arrived <= at + SLACK && at < r.end() + SLACK)
                 .count();
             alive.saturating_sub(in_flight)
         })
@@ -163,6 +168,47 @@ fn records_of(lab: &Lab, targets: &[Target]) -> Vec<Option<RequestRecord>> {
         .collect()
 }
 
+/// How long two requests must overlap to count as in flight together.
+///
+/// The server stamps a response's end just after it wrote the last byte;
+/// a client that reads that byte and sends its next request at once can
+/// arrive a moment before the stamp, if the server's thread was paused in
+/// between. A correct run never overlaps for longer than that; a permit
+/// given back before the body overlaps for the whole body (100 ms here).
+const OVERLAP: Duration = Duration::from_millis(10);
+
+/// The most requests in flight at once, each from its arrival to `end`,
+/// minus [`OVERLAP`].
+fn peak(records: &[RequestRecord], end: impl Fn(&RequestRecord) -> Instant) -> usize {
+    let mut events: Vec<(Instant, i32)> = Vec::new();
+    for r in records {
+        events.push((r.arrived, 1));
+        events.push((
+            end(r)
+                .checked_sub(OVERLAP)
+                .unwrap_or(r.arrived)
+                .max(r.arrived),
+            -1,
+        ));
+    }
+    // At equal instants the end (-1) sorts before the start (+1).
+    events.sort();
+    let (mut now, mut most) = (0_i32, 0_i32);
+    for (_, step) in events {
+        now += step;
+        most = most.max(now);
+    }
+    most as usize
+}
+
+/// `target` with its body dripped over `ms`.
+fn dripped(target: Target, ms: u64) -> Target {
+    Target {
+        url: format!("{}&drip={ms}", target.url),
+        ..target
+    }
+}
+
 /// Every body, in the order of `urls`, although they complete out of order.
 pub fn returns_the_bodies_in_order(
     fetch_all_bounded: impl AsyncFn(&Client, &[String], usize) -> anyhow::Result<Vec<String>>
@@ -187,23 +233,33 @@ pub fn never_exceeds_the_limit(
     + 'static,
 ) -> Verdict {
     let lab = Lab::start()?;
-    let targets = lab.targets(12, 100);
+    // 50 ms to the headers, then a body that takes 100 ms: a request is in
+    // flight until its body is read, and the server counts it so.
+    let targets: Vec<Target> = (0..12).map(|i| dripped(lab.target(50, i), 100)).collect();
     let run = run(fetch_all_bounded, &lab, &targets)?;
-    let peak = lab.peak_in_flight();
-    let tasks = own_tasks(&run.tasks, &lab.requests());
-    if peak > LIMIT {
+    let records: Vec<RequestRecord> = records_of(&lab, &targets).into_iter().flatten().collect();
+    let whole = peak(&records, RequestRecord::end);
+    let heads = peak(&records, RequestRecord::due);
+    let tasks = own_tasks(&run.tasks, &records);
+    let within =
+        format!("Within the limit, no more than {LIMIT} bars would overlap at any moment.");
+    if whole > LIMIT && heads <= LIMIT {
         return Err(Diagnosis::new(format!(
-            "{peak} requests were in flight at once; the limit was {LIMIT}: use \
+            "{whole} requests were in flight at once, counting their bodies; the limit was \
+             {LIMIT}. No more than {LIMIT} waited for their headers at once: you gave the \
+             permit back when the headers came, before the body was read (each body took \
+             100 ms more). A request is in flight until its body is read: hold the permit until \
+             `.text().await` is done (keep it in a variable, `let _permit = ...`, that lives to \
+             the end of the fetch).{}",
+            picture::of_run(&lab, &run.meta, &targets, &within)
+        )));
+    }
+    if whole > LIMIT {
+        return Err(Diagnosis::new(format!(
+            "{whole} requests were in flight at once; the limit was {LIMIT}: use \
              buffer_unordered({LIMIT}) or a Semaphore (spawning one task per URL with nothing \
              to hold them back sends them all at once).{}",
-            picture::of_run(
-                &lab,
-                &run.meta,
-                &targets,
-                &format!(
-                    "Within the limit, no more than {LIMIT} bars would overlap at any moment."
-                )
-            )
+            picture::of_run(&lab, &run.meta, &targets, &within)
         )));
     }
     if tasks > TASKS {
@@ -255,7 +311,7 @@ struct Window {
 /// empty (zero if the request came first: the run was above the limit).
 fn window(records: &[RequestRecord], limit: usize) -> Window {
     let mut arrivals: Vec<Instant> = records.iter().map(|r| r.arrived).collect();
-    let mut ends: Vec<Instant> = records.iter().map(RequestRecord::due).collect();
+    let mut ends: Vec<Instant> = records.iter().map(RequestRecord::end).collect();
     arrivals.sort();
     ends.sort();
     let mut out = Window {
@@ -280,7 +336,7 @@ fn window(records: &[RequestRecord], limit: usize) -> Window {
     let groups: Vec<_> = by_arrival.chunks(limit.max(1)).collect();
     out.batches = groups.len() > 1
         && groups.windows(2).all(|pair| {
-            let last_end = pair[0].iter().map(|r| r.due()).max();
+            let last_end = pair[0].iter().map(|r| r.end()).max();
             let first_arrival = pair[1].iter().map(|r| r.arrived).min();
             first_arrival >= last_end
         });
@@ -315,7 +371,8 @@ pub fn uses_the_whole_limit(
     let n = targets.len();
     let run = run(fetch_all_bounded, &lab, &targets)?;
     judge::bodies_in_order(&run.meta, &run.bodies, &targets)?;
-    let peak = lab.peak_in_flight();
+    let records: Vec<RequestRecord> = records_of(&lab, &targets).into_iter().flatten().collect();
+    let peak = peak(&records, RequestRecord::end);
     let side_by_side = "With the limit used, three bars would run side by side from the start.";
     let took = run.meta.took.as_secs_f64();
     if peak <= 1 {
@@ -334,7 +391,6 @@ pub fn uses_the_whole_limit(
             picture::of_run(&lab, &run.meta, &targets, side_by_side)
         )));
     }
-    let records: Vec<RequestRecord> = records_of(&lab, &targets).into_iter().flatten().collect();
     let seen = window(&records, LIMIT);
     if seen.total <= EMPTY_SLOTS {
         return Ok(());
@@ -375,8 +431,11 @@ mod tests {
         RequestRecord {
             arrived: t0 + Duration::from_millis(at),
             delay: Duration::from_millis(delay),
+            drip: Duration::ZERO,
             path: String::new(),
             status: 200,
+            ended: Some(t0 + Duration::from_millis(at + delay)),
+            abandoned: None,
         }
     }
 
@@ -412,6 +471,26 @@ mod tests {
             .map(|r| r.due().duration_since(t0).as_millis() as u64)
             .collect();
         assert_eq!(ends, ENDS, "the delays give the planned ends");
+    }
+
+    #[test]
+    fn the_peak_ignores_a_moment_of_overlap_but_not_a_body() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        // Each next request arrives 2 ms before the last one's stamped end.
+        let touching: Vec<_> = (0..4).map(|i| record(t0, i * 98, 100)).collect();
+        assert_eq!(peak(&touching, RequestRecord::end), 1);
+        // Permits given back at the headers (50 ms), bodies of 100 ms more.
+        let early: Vec<_> = (0..6)
+            .map(|i| {
+                let mut r = record(t0, (i / 3) * 50, 50);
+                r.drip = ms(100);
+                r.ended = Some(r.due() + ms(100));
+                r
+            })
+            .collect();
+        assert_eq!(peak(&early, RequestRecord::due), 3);
+        assert_eq!(peak(&early, RequestRecord::end), 6);
     }
 
     #[test]

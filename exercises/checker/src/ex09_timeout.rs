@@ -5,6 +5,10 @@
 //! the answer comes within `limit`, `Ok(None)` if it does not, and returns
 //! then, without waiting for the late answer. An error (an error status, a
 //! server that is not there) is an `Err`, not a `None`.
+//!
+//! The checks time the call against a slow answer and against one whose
+//! headers come in time but whose body trickles in (`?drip=`), and use the
+//! server's record to tell a second try from a late timer.
 
 use crate::explain::secs;
 use crate::lab::Lab;
@@ -16,6 +20,7 @@ use std::time::Duration;
 pub const CHECKS: &[&str] = &[
     "returns_the_body_in_time",
     "gives_up_at_the_deadline",
+    "gives_up_on_a_slow_body",
     "an_error_is_not_a_timeout",
 ];
 
@@ -116,6 +121,70 @@ pub fn gives_up_at_the_deadline(
             Err(Diagnosis::new(format!(
                 "{d}. A late answer is not an error here: `tokio::time::timeout` gives \
                  `Err(Elapsed)` when the time is up; turn that into Ok(None).",
+            )))
+        }
+        Err(d) => Err(d),
+    }
+}
+
+/// Headers in time but a body that trickles in: `None` at the limit too.
+/// The limit is for the whole answer, reading the body included.
+pub fn gives_up_on_a_slow_body(
+    fetch_within: impl AsyncFn(&Client, &str, Duration) -> anyhow::Result<Option<String>>
+    + Send
+    + 'static,
+) -> Verdict {
+    let lab = Lab::start()?;
+    // The headers come after 200 ms, within the 300 ms limit; the body
+    // then takes 1.5 s. A timeout around `send()` alone lets the body
+    // take as long as it likes; one timeout for the headers and another
+    // for the body gives up at 500 ms, past `latest(limit)`.
+    let (headers, drip) = (200, 1500);
+    let target = lab.target(headers, "slow-body");
+    let (client, url) = (lab.client(), format!("{}&drip={drip}", target.url));
+    let limit = LIMIT;
+    let ran = lab.run_async("fetch_within", move || async move {
+        fetch_within(&client, &url, limit).await
+    })?;
+    let took = ran.meta.took;
+    let (ms, limit_ms) = (took.as_millis(), limit.as_millis());
+    let tries = lab
+        .requests()
+        .iter()
+        .filter(|r| r.path == target.path)
+        .count();
+    let uncovered = format!(
+        "the headers came after {headers} ms, within the limit, but the body took {} more: \
+         your timeout did not cover reading the body",
+        secs(Duration::from_millis(drip))
+    );
+    match ran.ok() {
+        Ok((Some(_), _)) => Err(Diagnosis::new(format!(
+            "`fetch_within` returned the body after {}, with a limit of {limit_ms} ms: \
+             {uncovered}. `send()` ends when the headers arrive; `.text().await` then reads the \
+             body. Put both inside the one `timeout` (wrap the whole `fetch(client, url)`).",
+            secs(took)
+        ))),
+        Ok((None, _)) if took < earliest(limit) => Err(Diagnosis::new(format!(
+            "`fetch_within` gave up after {ms} ms, before its {limit_ms} ms limit: wait the \
+             whole limit."
+        ))),
+        Ok((None, _)) if took <= latest(limit) => Ok(()),
+        Ok((None, _)) if tries > 1 => Err(Diagnosis::new(format!(
+            "`fetch_within` gave up after {ms} ms, with a limit of {limit_ms} ms, and the server \
+             saw {tries} requests for the URL: after the first timeout it tried again. The \
+             limit is for the whole call: when it runs out, return None."
+        ))),
+        Ok((None, _)) => Err(Diagnosis::new(format!(
+            "`fetch_within` gave up after {ms} ms, with a limit of {limit_ms} ms: the headers \
+             came after {headers} ms, and reading the body then had a time limit of its own. The \
+             limit is for the whole answer: one `timeout` around the whole fetch, or one \
+             deadline (`timeout_at`) for both steps."
+        ))),
+        Err(d) if d.message().starts_with("`fetch_within` returned an error") => {
+            Err(Diagnosis::new(format!(
+                "{d}. A late answer is not an error here, even when the headers came in time \
+                 and the body did not: turn the timeout's `Err(Elapsed)` into Ok(None).",
             )))
         }
         Err(d) => Err(d),

@@ -10,7 +10,8 @@
 //!
 //! `·` the request was not sent yet (counted from the start of the
 //! learner's function), `█` the server was waiting out the delay, `▒` the
-//! body was on its way, `×` the client went away before the body ended.
+//! body was on its way (until its last byte was written), `×` the client
+//! went away before the response ended.
 //! A concurrency diagnosis puts the picture under its words ([`of_run`]),
 //! next to one sentence on the shape the run should have had.
 
@@ -38,14 +39,16 @@ pub(crate) struct Bar {
 }
 
 impl Bar {
-    /// The bar of one request as the server recorded it.
+    /// The bar of one request as the server recorded it: the body ends
+    /// when its last byte was written or the client went away, or, for a
+    /// response not over yet, when it was planned to end.
     pub fn of(label: impl Into<String>, record: &RequestRecord) -> Bar {
         Bar {
             label: label.into(),
             arrived: record.arrived,
             headers: record.due(),
-            end: record.due(),
-            aborted: false,
+            end: record.end(),
+            aborted: record.aborted(),
         }
     }
 }
@@ -154,7 +157,8 @@ pub(crate) fn of_bars(bars: &[Bar], t0: Instant, width: usize) -> String {
 }
 
 /// What the symbols mean, one line.
-pub(crate) const LEGEND: &str = "(█ the server waiting out the delay, ▒ the body, · not sent yet)";
+pub(crate) const LEGEND: &str =
+    "(· not sent yet, █ the server's delay, ▒ the body, × the client went away)";
 
 #[cfg(test)]
 mod tests {
@@ -248,6 +252,11 @@ mod tests {
     }
 
     #[test]
+    fn the_legend_fits() {
+        assert!(LEGEND.chars().count() <= WIDTH, "{LEGEND}");
+    }
+
+    #[test]
     fn an_empty_record_says_so() {
         assert!(of_bars(&[], Instant::now(), 80).contains("no request"));
     }
@@ -255,14 +264,26 @@ mod tests {
     #[test]
     fn a_bar_spans_the_record() {
         let t0 = Instant::now();
-        let record = RequestRecord {
-            arrived: t0 + Duration::from_millis(50),
-            delay: Duration::from_millis(50),
+        let ms = Duration::from_millis;
+        let mut record = RequestRecord {
+            arrived: t0 + ms(50),
+            delay: ms(50),
+            drip: ms(200),
             path: String::new(),
             status: 200,
+            ended: None,
+            abandoned: None,
         };
         let bar = Bar::of("#1", &record);
-        assert_eq!((bar.arrived, bar.headers), (record.arrived, record.due()));
+        assert_eq!(
+            (bar.arrived, bar.headers, bar.end),
+            (t0 + ms(50), t0 + ms(100), t0 + ms(300)),
+            "not over yet: the planned end"
+        );
         assert!(!bar.aborted);
+        record.abandoned = Some(t0 + ms(150));
+        let bar = Bar::of("#1", &record);
+        assert_eq!(bar.end, t0 + ms(150), "the client went away");
+        assert!(bar.aborted);
     }
 }

@@ -342,6 +342,39 @@ fn a_permit_bound_to_underscore_bounds_nothing() {
     );
 }
 
+/// The permit bounds only the wait for the headers: it is given back
+/// before the body is read.
+async fn permit_dropped_before_the_body(
+    client: &Client,
+    urls: &[String],
+    limit: usize,
+) -> anyhow::Result<Vec<String>> {
+    let permits = Semaphore::new(limit);
+    try_join_all(urls.iter().map(|u| {
+        let permits = &permits;
+        async move {
+            let response = {
+                let _permit = permits.acquire().await?;
+                client.get(u).send().await?.error_for_status()?
+            };
+            anyhow::Ok(response.text().await?)
+        }
+    }))
+    .await
+}
+
+#[test]
+fn a_permit_given_back_before_the_body_is_read_exceeds_the_limit() {
+    fails_with(
+        ex09_bounded::never_exceeds_the_limit(permit_dropped_before_the_body),
+        &[
+            "requests were in flight at once, counting their bodies; the limit was 3",
+            "you gave the permit back when the headers came, before the body was read",
+            "▒",
+        ],
+    );
+}
+
 #[test]
 fn awaiting_in_the_loop_ignores_the_limit() {
     fails_with(

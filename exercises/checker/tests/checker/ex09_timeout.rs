@@ -18,13 +18,14 @@ macro_rules! all_checks {
         std::thread::scope(|s| {
             let quick = s.spawn(|| ex09_timeout::returns_the_body_in_time($f));
             let slow = s.spawn(|| ex09_timeout::gives_up_at_the_deadline($f));
+            let body = s.spawn(|| ex09_timeout::gives_up_on_a_slow_body($f));
             let errors = s.spawn(|| ex09_timeout::an_error_is_not_a_timeout($f));
-            [quick, slow, errors].map(|h| h.join().expect("a check does not panic"))
+            [quick, slow, body, errors].map(|h| h.join().expect("a check does not panic"))
         })
     }};
 }
 
-fn all_pass(verdicts: [Verdict; 3]) {
+fn all_pass(verdicts: [Verdict; 4]) {
     for v in verdicts {
         passes(v);
     }
@@ -225,5 +226,42 @@ fn an_error_status_is_not_a_body() {
             Ok(timeout(limit, read).await.ok().transpose()?)
         }),
         &["returned Some", "`.error_for_status()?`"],
+    );
+}
+
+#[test]
+fn a_timeout_around_send_alone_lets_the_body_take_its_time() {
+    fails_with(
+        ex09_timeout::gives_up_on_a_slow_body(async |c: &Client, url: &str, limit: Duration| {
+            let Ok(sent) = timeout(limit, c.get(url).send()).await else {
+                return Ok(None);
+            };
+            Ok(Some(sent?.error_for_status()?.text().await?))
+        }),
+        &[
+            "returned the body after 1.7 s, with a limit of 300 ms",
+            "the headers came after 200 ms, within the limit, but the body took 1.5 s more",
+            "your timeout did not cover reading the body",
+        ],
+    );
+}
+
+#[test]
+fn a_second_timeout_for_the_body_goes_past_the_limit() {
+    fails_with(
+        ex09_timeout::gives_up_on_a_slow_body(async |c: &Client, url: &str, limit: Duration| {
+            let Ok(sent) = timeout(limit, c.get(url).send()).await else {
+                return Ok(None);
+            };
+            let response = sent?.error_for_status()?;
+            match timeout(limit, response.text()).await {
+                Ok(body) => Ok(Some(body?)),
+                Err(_elapsed) => Ok(None),
+            }
+        }),
+        &[
+            "gave up after 5",
+            "reading the body then had a time limit of its own",
+        ],
     );
 }
