@@ -52,13 +52,15 @@ const LIMIT: usize = 3;
 const ENDS: [u64; 9] = [60, 360, 450, 540, 660, 750, 840, 930, 990];
 
 /// How long, all slots together, the window may stand below the limit
-/// while requests wait, in a correct run. Each of the six hand-overs (a
-/// response ends, the next request arrives) takes a millisecond on a quiet
-/// machine; beside five busy builds on two cores (load 8) the worst run
-/// seen took 85 ms in all, 59 ms for one. Fixed batches leave 840 ms here
-/// (390 ms for one slot): the limit sits between the two with room both
-/// ways.
-const EMPTY_SLOTS: Duration = Duration::from_millis(300);
+/// while requests wait, in a correct run, unless it ran in batches (which
+/// [`window`] tells by the order of arrivals and ends, whatever the
+/// timing). Each of the six hand-overs (a response ends, the next request
+/// arrives) takes a millisecond or two on a quiet machine. At a load of 11
+/// to 15 on two cores, 70 correct runs left at most 286 ms in all (the
+/// first hand-over is the slowest: up to 221 ms). Fixed batches leave
+/// 840 ms or more here: a window that stays below its limit by as much as
+/// batches do fails even if it never waits for a whole batch.
+const EMPTY_SLOTS: Duration = Duration::from_millis(600);
 
 /// See [`own_tasks`].
 const SLACK: Duration = Duration::from_millis(25);
@@ -82,8 +84,8 @@ struct Run {
 
 /// A client that closes each connection once its response is read: the
 /// number of connection tasks then follows the requests in flight, and
-/// the count of tasks shows the learner's own.
-fn client() -> Client {
+/// the count of tasks shows the learner's own (`never_exceeds_the_limit`).
+fn counting_client() -> Client {
     Client::builder()
         .no_proxy()
         .pool_max_idle_per_host(0)
@@ -143,8 +145,9 @@ fn run(
     + 'static,
     lab: &Lab,
     targets: &[Target],
+    client: Client,
 ) -> Result<Run, Diagnosis> {
-    let (client, list) = (client(), urls(targets));
+    let list = urls(targets);
     let ((bodies, tasks), meta) = lab
         .run_async("fetch_all_bounded", move || async move {
             let (result, tasks) = counting_tasks(fetch_all_bounded(&client, &list, LIMIT)).await;
@@ -221,7 +224,7 @@ pub fn returns_the_bodies_in_order(
         .enumerate()
         .map(|(i, &ms)| lab.target(ms, i))
         .collect();
-    let run = run(fetch_all_bounded, &lab, &targets)?;
+    let run = run(fetch_all_bounded, &lab, &targets, lab.client())?;
     judge::bodies_in_order(&run.meta, &run.bodies, &targets)
 }
 
@@ -236,7 +239,7 @@ pub fn never_exceeds_the_limit(
     // 50 ms to the headers, then a body that takes 100 ms: a request is in
     // flight until its body is read, and the server counts it so.
     let targets: Vec<Target> = (0..12).map(|i| dripped(lab.target(50, i), 100)).collect();
-    let run = run(fetch_all_bounded, &lab, &targets)?;
+    let run = run(fetch_all_bounded, &lab, &targets, counting_client())?;
     let records: Vec<RequestRecord> = records_of(&lab, &targets).into_iter().flatten().collect();
     let whole = peak(&records, RequestRecord::end);
     let heads = peak(&records, RequestRecord::due);
@@ -369,7 +372,10 @@ pub fn uses_the_whole_limit(
     let lab = Lab::start()?;
     let targets = staggered(&lab);
     let n = targets.len();
-    let run = run(fetch_all_bounded, &lab, &targets)?;
+    // The lab's usual client, which keeps its connections: a request that
+    // takes a free slot reuses one instead of opening a new one, so the
+    // hand-over is quick also on a loaded machine.
+    let run = run(fetch_all_bounded, &lab, &targets, lab.client())?;
     judge::bodies_in_order(&run.meta, &run.bodies, &targets)?;
     let records: Vec<RequestRecord> = records_of(&lab, &targets).into_iter().flatten().collect();
     let peak = peak(&records, RequestRecord::end);
@@ -392,7 +398,7 @@ pub fn uses_the_whole_limit(
         )));
     }
     let seen = window(&records, LIMIT);
-    if seen.total <= EMPTY_SLOTS {
+    if !seen.batches && seen.total <= EMPTY_SLOTS {
         return Ok(());
     }
     let shape = "A full window starts the next request the moment one ends: each bar would \
@@ -445,14 +451,16 @@ mod tests {
             .collect()
     }
 
-    /// A full window over `delays`: each request starts when a slot frees.
-    fn full_window(t0: Instant, delays: &[u64]) -> Vec<RequestRecord> {
+    /// A full window over `delays`: each request starts `late` ms after a
+    /// slot frees.
+    fn full_window(t0: Instant, delays: &[u64], late: u64) -> Vec<RequestRecord> {
         let mut free = [0_u64; LIMIT];
         delays
             .iter()
-            .map(|&d| {
+            .enumerate()
+            .map(|(i, &d)| {
                 free.sort();
-                let at = free[0];
+                let at = if i < LIMIT { 0 } else { free[0] + late };
                 free[0] = at + d;
                 record(t0, at, d)
             })
@@ -462,7 +470,7 @@ mod tests {
     #[test]
     fn a_full_window_leaves_no_slot_empty_and_ends_in_url_order() {
         let t0 = Instant::now();
-        let records = full_window(t0, &delays());
+        let records = full_window(t0, &delays(), 0);
         let seen = window(&records, LIMIT);
         assert_eq!(seen.longest, Duration::ZERO, "{seen:?}");
         assert!(!seen.batches);
@@ -471,6 +479,15 @@ mod tests {
             .map(|r| r.due().duration_since(t0).as_millis() as u64)
             .collect();
         assert_eq!(ends, ENDS, "the delays give the planned ends");
+    }
+
+    #[test]
+    fn a_slow_machine_is_not_a_batch() {
+        // Every hand-over 80 ms late: slow, but a window all the same.
+        let seen = window(&full_window(Instant::now(), &delays(), 80), LIMIT);
+        assert!(!seen.batches, "{seen:?}");
+        assert_eq!(seen.total, Duration::from_millis(6 * 80), "{seen:?}");
+        assert!(seen.total <= EMPTY_SLOTS, "{seen:?}");
     }
 
     #[test]
@@ -506,6 +523,6 @@ mod tests {
         assert!(seen.batches, "{seen:?}");
         assert_eq!(seen.longest, Duration::from_millis(390), "{seen:?}");
         assert_eq!(seen.total, Duration::from_millis(840), "{seen:?}");
-        assert!(seen.total > 2 * EMPTY_SLOTS, "a clear margin: {seen:?}");
+        assert!(seen.total > EMPTY_SLOTS, "{seen:?}");
     }
 }

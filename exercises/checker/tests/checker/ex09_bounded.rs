@@ -2,9 +2,10 @@
 //! passes all three checks; each usual mistake fails with the words that
 //! name what it did.
 //!
-//! The checks of one approach run side by side on threads of their own
-//! (each starts its own delay server): they spend their time waiting, so
-//! the catalogue takes about as long as its slowest check.
+//! The cases run side by side on threads of their own, and so do the
+//! checks of one approach (each starts its own delay server): they spend
+//! their time waiting, so the catalogue takes about as long as its slowest
+//! case.
 
 use crate::{fails_with, fetch, passes};
 use checker::{Verdict, ex09_bounded};
@@ -16,7 +17,44 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-/// The learner's function, as the checks take it.
+/// One case of the catalogue: its name (the thread's, in a failure) and
+/// what it asserts.
+type Case = (&'static str, fn());
+
+/// `cases![a, b]`: each function with its name.
+macro_rules! cases {
+    ($($case:ident),+ $(,)?) => {
+        &[$((stringify!($case), $case as fn())),+]
+    };
+}
+pub(crate) use cases;
+
+/// Runs every case on a thread of its own, all at once, and fails naming
+/// the cases that failed (each one's message is printed above). The checks
+/// spend their time waiting on their own delay servers, so the whole
+/// catalogue takes about as long as its slowest case: the test harness
+/// would run them two at a time on a 2-core machine.
+pub(crate) fn side_by_side(cases: &[Case]) {
+    let failed: Vec<&str> = std::thread::scope(|s| {
+        let running: Vec<_> = cases
+            .iter()
+            .map(|&(name, case)| {
+                let thread = std::thread::Builder::new().name(name.to_string());
+                (name, thread.spawn_scoped(s, case).expect("a thread starts"))
+            })
+            .collect();
+        running
+            .into_iter()
+            .filter_map(|(name, handle)| handle.join().is_err().then_some(name))
+            .collect()
+    });
+    assert!(
+        failed.is_empty(),
+        "these cases failed (see above): {failed:?}"
+    );
+}
+
+/// The three checks of one approach, side by side.
 macro_rules! all_checks {
     ($f:expr) => {{
         std::thread::scope(|s| {
@@ -186,37 +224,30 @@ async fn for_each_concurrent(
         .collect()
 }
 
-#[test]
 fn accepts_buffered() {
     all_pass(all_checks!(buffered));
 }
 
-#[test]
 fn accepts_buffer_unordered_sorted_by_index() {
     all_pass(all_checks!(buffer_unordered));
 }
 
-#[test]
 fn accepts_a_semaphore_taken_before_each_spawn() {
     all_pass(all_checks!(semaphore_then_spawn));
 }
 
-#[test]
 fn accepts_a_joinset_kept_at_the_limit() {
     all_pass(all_checks!(joinset_window));
 }
 
-#[test]
 fn accepts_futures_unordered_with_a_window() {
     all_pass(all_checks!(futures_unordered_window));
 }
 
-#[test]
 fn accepts_a_pool_of_workers() {
     all_pass(all_checks!(worker_pool));
 }
 
-#[test]
 fn accepts_for_each_concurrent() {
     all_pass(all_checks!(for_each_concurrent));
 }
@@ -236,7 +267,6 @@ async fn fixed_batches(
     Ok(out)
 }
 
-#[test]
 fn fixed_batches_leave_slots_empty() {
     let message = fails_with(
         ex09_bounded::uses_the_whole_limit(fixed_batches),
@@ -277,7 +307,6 @@ async fn permit_inside_the_task(
     Ok(out)
 }
 
-#[test]
 fn a_permit_taken_inside_each_task_leaves_the_tasks_unbounded() {
     fails_with(
         ex09_bounded::never_exceeds_the_limit(permit_inside_the_task),
@@ -305,7 +334,6 @@ async fn unbounded(client: &Client, urls: &[String], _limit: usize) -> anyhow::R
     Ok(out)
 }
 
-#[test]
 fn unbounded_spawning_exceeds_the_limit() {
     fails_with(
         ex09_bounded::never_exceeds_the_limit(unbounded),
@@ -334,7 +362,6 @@ async fn permit_dropped_at_once(
     .await
 }
 
-#[test]
 fn a_permit_bound_to_underscore_bounds_nothing() {
     fails_with(
         ex09_bounded::never_exceeds_the_limit(permit_dropped_at_once),
@@ -363,7 +390,6 @@ async fn permit_dropped_before_the_body(
     .await
 }
 
-#[test]
 fn a_permit_given_back_before_the_body_is_read_exceeds_the_limit() {
     fails_with(
         ex09_bounded::never_exceeds_the_limit(permit_dropped_before_the_body),
@@ -375,7 +401,6 @@ fn a_permit_given_back_before_the_body_is_read_exceeds_the_limit() {
     );
 }
 
-#[test]
 fn awaiting_in_the_loop_ignores_the_limit() {
     fails_with(
         ex09_bounded::uses_the_whole_limit(async |c: &Client, urls: &[String], _: usize| {
@@ -389,7 +414,6 @@ fn awaiting_in_the_loop_ignores_the_limit() {
     );
 }
 
-#[test]
 fn a_smaller_window_does_not_use_the_limit() {
     fails_with(
         ex09_bounded::uses_the_whole_limit(async |c: &Client, urls: &[String], limit: usize| {
@@ -399,7 +423,6 @@ fn a_smaller_window_does_not_use_the_limit() {
     );
 }
 
-#[test]
 fn completion_order_is_not_the_order_of_the_urls() {
     fails_with(
         ex09_bounded::returns_the_bodies_in_order(
@@ -413,4 +436,33 @@ fn completion_order_is_not_the_order_of_the_urls() {
         ),
         &["return the bodies in the order of `urls`"],
     );
+}
+
+// ---- the catalogue ----------------------------------------------------------
+
+#[test]
+fn every_correct_approach_passes_every_check() {
+    side_by_side(cases![
+        accepts_buffered,
+        accepts_buffer_unordered_sorted_by_index,
+        accepts_a_semaphore_taken_before_each_spawn,
+        accepts_a_joinset_kept_at_the_limit,
+        accepts_futures_unordered_with_a_window,
+        accepts_a_pool_of_workers,
+        accepts_for_each_concurrent,
+    ]);
+}
+
+#[test]
+fn every_usual_mistake_fails_with_its_diagnosis() {
+    side_by_side(cases![
+        fixed_batches_leave_slots_empty,
+        a_permit_taken_inside_each_task_leaves_the_tasks_unbounded,
+        unbounded_spawning_exceeds_the_limit,
+        a_permit_bound_to_underscore_bounds_nothing,
+        a_permit_given_back_before_the_body_is_read_exceeds_the_limit,
+        awaiting_in_the_loop_ignores_the_limit,
+        a_smaller_window_does_not_use_the_limit,
+        completion_order_is_not_the_order_of_the_urls,
+    ]);
 }

@@ -2,8 +2,10 @@
 //! all the checks; each usual mistake fails with the words that name what
 //! it did.
 //!
-//! As in `ex09_bounded`, the checks of one approach run side by side.
+//! As in `ex09_bounded`, the cases run side by side, and so do the checks
+//! of one approach.
 
+use crate::ex09_bounded::{cases, side_by_side};
 use crate::{fails_with, fetch, passes};
 use anyhow::Context;
 use checker::{Verdict, ex09_timeout};
@@ -13,6 +15,7 @@ use std::pin::pin;
 use std::time::Duration;
 use tokio::time::{Instant, sleep, timeout, timeout_at};
 
+/// The four checks of one approach, side by side.
 macro_rules! all_checks {
     ($f:expr) => {{
         std::thread::scope(|s| {
@@ -99,34 +102,28 @@ async fn with_request_timeout(
     }
 }
 
-#[test]
 fn accepts_timeout_around_the_whole_fetch() {
     all_pass(all_checks!(with_timeout));
 }
 
-#[test]
 fn accepts_timeout_at_a_deadline() {
     all_pass(all_checks!(with_timeout_at));
 }
 
-#[test]
 fn accepts_select_with_a_sleep() {
     all_pass(all_checks!(with_select));
 }
 
-#[test]
 fn accepts_futures_select() {
     all_pass(all_checks!(with_futures_select));
 }
 
-#[test]
 fn accepts_the_request_timeout_of_reqwest() {
     all_pass(all_checks!(with_request_timeout));
 }
 
 // ---- mistakes ----------------------------------------------------------------
 
-#[test]
 fn waiting_out_a_slow_answer_is_not_a_timeout() {
     fails_with(
         ex09_timeout::gives_up_at_the_deadline(async |c: &Client, url: &str, _: Duration| {
@@ -136,7 +133,6 @@ fn waiting_out_a_slow_answer_is_not_a_timeout() {
     );
 }
 
-#[test]
 fn comparing_the_time_afterwards_waits_for_the_answer() {
     fails_with(
         ex09_timeout::gives_up_at_the_deadline(async |c: &Client, url: &str, limit: Duration| {
@@ -148,7 +144,6 @@ fn comparing_the_time_afterwards_waits_for_the_answer() {
     );
 }
 
-#[test]
 fn a_timeout_passed_on_as_an_error_is_not_none() {
     fails_with(
         ex09_timeout::gives_up_at_the_deadline(async |c: &Client, url: &str, limit: Duration| {
@@ -158,7 +153,6 @@ fn a_timeout_passed_on_as_an_error_is_not_none() {
     );
 }
 
-#[test]
 fn giving_up_early_is_not_the_limit() {
     fails_with(
         ex09_timeout::gives_up_at_the_deadline(async |c: &Client, url: &str, limit: Duration| {
@@ -168,7 +162,6 @@ fn giving_up_early_is_not_the_limit() {
     );
 }
 
-#[test]
 fn trying_again_after_a_timeout_goes_past_the_limit() {
     fails_with(
         ex09_timeout::gives_up_at_the_deadline(async |c: &Client, url: &str, limit: Duration| {
@@ -181,7 +174,6 @@ fn trying_again_after_a_timeout_goes_past_the_limit() {
     );
 }
 
-#[test]
 fn every_error_as_none_hides_the_error() {
     fails_with(
         ex09_timeout::an_error_is_not_a_timeout(async |c: &Client, url: &str, limit: Duration| {
@@ -198,7 +190,6 @@ fn every_error_as_none_hides_the_error() {
     );
 }
 
-#[test]
 fn a_refused_connection_as_none_hides_the_error() {
     fails_with(
         ex09_timeout::an_error_is_not_a_timeout(async |c: &Client, url: &str, limit: Duration| {
@@ -218,7 +209,6 @@ fn a_refused_connection_as_none_hides_the_error() {
     );
 }
 
-#[test]
 fn an_error_status_is_not_a_body() {
     fails_with(
         ex09_timeout::an_error_is_not_a_timeout(async |c: &Client, url: &str, limit: Duration| {
@@ -229,7 +219,6 @@ fn an_error_status_is_not_a_body() {
     );
 }
 
-#[test]
 fn a_timeout_around_send_alone_lets_the_body_take_its_time() {
     fails_with(
         ex09_timeout::gives_up_on_a_slow_body(async |c: &Client, url: &str, limit: Duration| {
@@ -246,7 +235,6 @@ fn a_timeout_around_send_alone_lets_the_body_take_its_time() {
     );
 }
 
-#[test]
 fn a_second_timeout_for_the_body_goes_past_the_limit() {
     fails_with(
         ex09_timeout::gives_up_on_a_slow_body(async |c: &Client, url: &str, limit: Duration| {
@@ -264,4 +252,33 @@ fn a_second_timeout_for_the_body_goes_past_the_limit() {
             "reading the body then had a time limit of its own",
         ],
     );
+}
+
+// ---- the catalogue ----------------------------------------------------------
+
+#[test]
+fn every_correct_approach_passes_every_check() {
+    side_by_side(cases![
+        accepts_timeout_around_the_whole_fetch,
+        accepts_timeout_at_a_deadline,
+        accepts_select_with_a_sleep,
+        accepts_futures_select,
+        accepts_the_request_timeout_of_reqwest,
+    ]);
+}
+
+#[test]
+fn every_usual_mistake_fails_with_its_diagnosis() {
+    side_by_side(cases![
+        waiting_out_a_slow_answer_is_not_a_timeout,
+        comparing_the_time_afterwards_waits_for_the_answer,
+        a_timeout_passed_on_as_an_error_is_not_none,
+        giving_up_early_is_not_the_limit,
+        trying_again_after_a_timeout_goes_past_the_limit,
+        every_error_as_none_hides_the_error,
+        a_refused_connection_as_none_hides_the_error,
+        an_error_status_is_not_a_body,
+        a_timeout_around_send_alone_lets_the_body_take_its_time,
+        a_second_timeout_for_the_body_goes_past_the_limit,
+    ]);
 }
