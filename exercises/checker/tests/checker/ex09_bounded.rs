@@ -224,6 +224,26 @@ async fn for_each_concurrent(
         .collect()
 }
 
+/// Tasks spawned lazily, inside the stream: `buffered` pulls (and so
+/// spawns) the next one only when a slot is free.
+async fn tasks_spawned_inside_the_stream(
+    client: &Client,
+    urls: &[String],
+    limit: usize,
+) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut done = stream::iter(urls)
+        .map(|u| {
+            let (c, u) = (client.clone(), u.clone());
+            tokio::spawn(async move { fetch(&c, &u).await })
+        })
+        .buffered(limit);
+    while let Some(body) = done.next().await {
+        out.push(body??);
+    }
+    Ok(out)
+}
+
 fn accepts_buffered() {
     all_pass(all_checks!(buffered));
 }
@@ -246,6 +266,10 @@ fn accepts_futures_unordered_with_a_window() {
 
 fn accepts_a_pool_of_workers() {
     all_pass(all_checks!(worker_pool));
+}
+
+fn accepts_tasks_spawned_inside_the_stream() {
+    all_pass(all_checks!(tasks_spawned_inside_the_stream));
 }
 
 fn accepts_for_each_concurrent() {
@@ -362,6 +386,29 @@ async fn permit_dropped_at_once(
     .await
 }
 
+/// Every task spawned first, then `buffered` over the handles: a task
+/// runs from the moment it is spawned, whoever awaits its handle.
+fn tasks_spawned_up_front_then_buffered_run_at_once() {
+    fails_with(
+        ex09_bounded::never_exceeds_the_limit(async |c: &Client, urls: &[String], limit: usize| {
+            let handles: Vec<_> = urls
+                .iter()
+                .map(|u| {
+                    let (c, u) = (c.clone(), u.clone());
+                    tokio::spawn(async move { fetch(&c, &u).await })
+                })
+                .collect();
+            let mut out = Vec::new();
+            let mut done = stream::iter(handles).buffered(limit);
+            while let Some(body) = done.next().await {
+                out.push(body??);
+            }
+            Ok(out)
+        }),
+        &["requests were in flight at once; the limit was 3"],
+    );
+}
+
 fn a_permit_bound_to_underscore_bounds_nothing() {
     fails_with(
         ex09_bounded::never_exceeds_the_limit(permit_dropped_at_once),
@@ -450,6 +497,7 @@ fn every_correct_approach_passes_every_check() {
         accepts_futures_unordered_with_a_window,
         accepts_a_pool_of_workers,
         accepts_for_each_concurrent,
+        accepts_tasks_spawned_inside_the_stream,
     ]);
 }
 
@@ -460,6 +508,7 @@ fn every_usual_mistake_fails_with_its_diagnosis() {
         a_permit_taken_inside_each_task_leaves_the_tasks_unbounded,
         unbounded_spawning_exceeds_the_limit,
         a_permit_bound_to_underscore_bounds_nothing,
+        tasks_spawned_up_front_then_buffered_run_at_once,
         a_permit_given_back_before_the_body_is_read_exceeds_the_limit,
         awaiting_in_the_loop_ignores_the_limit,
         a_smaller_window_does_not_use_the_limit,
