@@ -3,8 +3,10 @@
 //! **What to build:** `fetch_all_bounded(client, urls, limit)` returns the
 //! bodies of all URLs in the order of `urls`, with never more than `limit`
 //! requests in flight at once, and always up to `limit` while there are
-//! requests left. Servers and operating systems have limits: ten thousand
-//! requests at once run out of file descriptors (chapter 9).
+//! requests left. If a request fails (an error status, say), it returns
+//! that error, not the bodies that came. Servers and operating systems
+//! have limits: ten thousand requests at once run out of file descriptors
+//! (chapter 9).
 //!
 //! **Reach for:** `futures::stream::iter(urls).map(...).buffered(limit)`
 //! (keeps the order) or `buffer_unordered(limit)` (completion order), then

@@ -312,7 +312,8 @@ macro_rules! check_ex08 {
 macro_rules! check_ex09_bounded {
     ($k:ident) => {
         $crate::__tests!(ex09_bounded, $k::fetch_all_bounded;
-            returns_the_bodies_in_order, never_exceeds_the_limit, uses_the_whole_limit);
+            returns_the_bodies_in_order, never_exceeds_the_limit, uses_the_whole_limit,
+            reports_a_failed_request);
     };
 }
 

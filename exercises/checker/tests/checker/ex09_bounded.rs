@@ -1,5 +1,5 @@
 //! Exercise 9a, the catalogue: every way a learner may bound concurrency
-//! passes all three checks; each usual mistake fails with the words that
+//! passes all four checks; each usual mistake fails with the words that
 //! name what it did.
 //!
 //! The cases run side by side on threads of their own, and so do the
@@ -54,19 +54,20 @@ pub(crate) fn side_by_side(cases: &[Case]) {
     );
 }
 
-/// The three checks of one approach, side by side.
+/// The four checks of one approach, side by side.
 macro_rules! all_checks {
     ($f:expr) => {{
         std::thread::scope(|s| {
             let order = s.spawn(|| ex09_bounded::returns_the_bodies_in_order($f));
             let limit = s.spawn(|| ex09_bounded::never_exceeds_the_limit($f));
             let whole = s.spawn(|| ex09_bounded::uses_the_whole_limit($f));
-            [order, limit, whole].map(|h| h.join().expect("a check does not panic"))
+            let failed = s.spawn(|| ex09_bounded::reports_a_failed_request($f));
+            [order, limit, whole, failed].map(|h| h.join().expect("a check does not panic"))
         })
     }};
 }
 
-fn all_pass(verdicts: [Verdict; 3]) {
+fn all_pass(verdicts: [Verdict; 4]) {
     for v in verdicts {
         passes(v);
     }
@@ -470,6 +471,43 @@ fn a_smaller_window_does_not_use_the_limit() {
     );
 }
 
+fn failed_requests_dropped_from_the_result_are_not_reported() {
+    fails_with(
+        ex09_bounded::reports_a_failed_request(
+            async |c: &Client, urls: &[String], limit: usize| {
+                let bodies: Vec<anyhow::Result<String>> = stream::iter(urls)
+                    .map(|u| fetch(c, u))
+                    .buffered(limit)
+                    .collect()
+                    .await;
+                Ok(bodies.into_iter().filter_map(Result::ok).collect())
+            },
+        ),
+        &[
+            "returned Ok with 4 bodies for 5 URLs",
+            "the failed request was dropped",
+        ],
+    );
+}
+
+fn an_error_page_is_not_a_body() {
+    fails_with(
+        ex09_bounded::reports_a_failed_request(
+            async |c: &Client, urls: &[String], limit: usize| {
+                stream::iter(urls)
+                    .map(|u| async move { anyhow::Ok(c.get(u).send().await?.text().await?) })
+                    .buffered(limit)
+                    .try_collect()
+                    .await
+            },
+        ),
+        &[
+            "the error page came back as if it were a body",
+            "`.error_for_status()?`",
+        ],
+    );
+}
+
 fn completion_order_is_not_the_order_of_the_urls() {
     fails_with(
         ex09_bounded::returns_the_bodies_in_order(
@@ -513,5 +551,7 @@ fn every_usual_mistake_fails_with_its_diagnosis() {
         awaiting_in_the_loop_ignores_the_limit,
         a_smaller_window_does_not_use_the_limit,
         completion_order_is_not_the_order_of_the_urls,
+        failed_requests_dropped_from_the_result_are_not_reported,
+        an_error_page_is_not_a_body,
     ]);
 }
