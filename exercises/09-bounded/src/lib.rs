@@ -27,9 +27,9 @@
 //! futures at a time. With tasks, take the permit *before* you spawn each
 //! one (`acquire_owned().await`, then move the permit into the task), and
 //! keep it until the body is read: the loop then waits while `limit` tasks
-//! run. Spawning every task at once,
-//! each waiting for a permit inside, bounds the requests but not the tasks:
-//! ten thousand URLs would be ten thousand tasks.
+//! run. Spawning every task at once, each waiting for a permit inside,
+//! bounds the requests but not the tasks: ten thousand URLs would be ten
+//! thousand tasks.
 
 // The parameters are unused until you replace `todo!()`; remove this then.
 #![allow(unused_variables)]

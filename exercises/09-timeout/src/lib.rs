@@ -23,8 +23,9 @@
 //! (both must be an `Err`). The delay server records every request it sees.
 //!
 //! **Hint:** wrap the whole `fetch(client, url)` future, not a part of it
-//! (`send()` ends when the headers arrive; the body comes after), and turn the two layers of the result into one: `Ok(Ok(body))` is a
-//! body, `Ok(Err(e))` an error, `Err(_)` a `None`.
+//! (`send()` ends when the headers arrive; the body comes after), and turn
+//! the two layers of the result into one: `Ok(Ok(body))` is a body,
+//! `Ok(Err(e))` an error, `Err(_)` a `None`.
 
 // The parameters are unused until you replace `todo!()`; remove this then.
 #![allow(unused_variables)]
