@@ -288,9 +288,10 @@ pub fn uses_the_whole_limit(
             "`fetch_all_bounded` ran in batches: it started {LIMIT} requests, waited until all \
              of them had ended, then started the next {LIMIT}. A batch is as slow as its \
              slowest request: after a response ended, its slot stood empty for up to {} ms \
-             ({} ms in all) while requests waited. Start the next request as soon as any one \
-             ends: `buffer_unordered({LIMIT})` or `buffered({LIMIT})` over all the URLs, or a \
-             Semaphore, instead of `chunks({LIMIT})`.",
+             ({} ms in all) while requests waited. Instead of `chunks({LIMIT})`, stream all the \
+             URLs through `buffer_unordered({LIMIT})`, which starts the next request as soon as \
+             any one ends (`buffered({LIMIT})`: as soon as the oldest has), or give each request \
+             a Semaphore permit.",
             ms(seen.longest),
             ms(seen.total)
         )

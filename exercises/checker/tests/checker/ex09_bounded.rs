@@ -299,7 +299,7 @@ fn fixed_batches_leave_slots_empty() {
             "ran in batches",
             "waited until all of them had ended",
             "its slot stood empty for up to",
-            "instead of `chunks(3)`",
+            "Instead of `chunks(3)`, stream all the URLs through `buffer_unordered(3)`",
             "#9 ",
         ],
     );
