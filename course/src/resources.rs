@@ -21,8 +21,14 @@ pub fn raise_open_files_limit() -> Option<u64> {
 }
 
 /// The soft limit on open file descriptors of this process (what
-/// `ulimit -n` prints), from `/proc/self/limits`.
+/// `ulimit -n` prints), from getrlimit or `/proc/self/limits`.
 pub fn open_files_limit() -> Option<u64> {
+    // getrlimit needs no descriptor; reading /proc does, and the limit is
+    // wanted most when none is left.
+    #[cfg(feature = "requests")]
+    if let Ok((soft, _)) = rlimit::getrlimit(rlimit::Resource::NOFILE) {
+        return Some(soft);
+    }
     let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
     parse_open_files_limit(&limits)
 }

@@ -8,6 +8,7 @@ use mock_server::DelayServer;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// A local delay server, compatible with the late Slowwly:
 /// GET /delay/{ms} and GET /delay/{ms}/url/{anything} answer 200 after {ms} ms.
@@ -24,23 +25,43 @@ struct Args {
     /// the server.
     #[arg(long)]
     allow_remote: bool,
-    /// Threads accepting connections (each runs one wiremock server).
+    /// Threads accepting and serving connections (each with its own accept
+    /// loop and runtime).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     workers: u16,
     /// Do not log one line per request.
     #[arg(long, short)]
     quiet: bool,
+    /// Close a connection whose request head takes longer than this to
+    /// arrive, in ms (0: no limit). Stops slow clients from holding
+    /// connections for ever.
+    #[arg(long, value_name = "MS", default_value_t = ms(mock_server::DEFAULT_HEADER_TIMEOUT))]
+    header_timeout_ms: u64,
+    /// Close a keep-alive connection idle for this long, in ms (0: no
+    /// limit).
+    #[arg(long, value_name = "MS", default_value_t = ms(mock_server::DEFAULT_IDLE_TIMEOUT))]
+    idle_timeout_ms: u64,
+    /// How many body bytes may be promised to clients at once; a request
+    /// past it gets 503 at once (unless nothing else is in flight).
+    #[arg(long, value_name = "BYTES", default_value_t = mock_server::DEFAULT_MAX_BYTES_IN_FLIGHT)]
+    max_bytes_in_flight: usize,
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+/// `Some(ms)`, or `None` for 0 (no limit).
+fn limit(ms: u64) -> Option<Duration> {
+    (ms > 0).then(|| Duration::from_millis(ms))
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    env_logger::Builder::from_env(
-        env_logger::Env::default().default_filter_or("info,wiremock=warn"),
-    )
-    .format(|buf, record| writeln!(buf, "[{}] {}", record.level(), record.args()))
-    .init();
-    quiet_wiremock_panics();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format(|buf, record| writeln!(buf, "[{}] {}", record.level(), record.args()))
+        .init();
 
     if !args.bind.is_loopback() {
         if !args.allow_remote {
@@ -57,6 +78,14 @@ async fn main() -> ExitCode {
         );
     }
 
+    // Each connection is a file descriptor: with a soft limit of 1,024 (a
+    // common default) a burst of 2,000 requests cannot be accepted. Raise
+    // it to the hard limit, as chapter 9 does.
+    let soft_before = rlimit::getrlimit(rlimit::Resource::NOFILE)
+        .ok()
+        .map(|(soft, _)| soft);
+    let soft_now = rlimit::increase_nofile_limit(u64::MAX).ok();
+
     let addr = SocketAddr::new(args.bind, args.port);
     let server = match DelayServer::builder()
         .addr(addr)
@@ -64,6 +93,9 @@ async fn main() -> ExitCode {
         // A server that runs all day keeps no records: memory stays flat.
         .record_limit(0)
         .log_requests(!args.quiet)
+        .header_timeout(limit(args.header_timeout_ms))
+        .idle_timeout(limit(args.idle_timeout_ms))
+        .max_bytes_in_flight(args.max_bytes_in_flight)
         .start()
         .await
     {
@@ -84,6 +116,12 @@ async fn main() -> ExitCode {
         result = &mut ctrl_c => Some(result),
         () = std::future::ready(()) => None,
     };
+
+    if let (Some(before), Some(now)) = (soft_before, soft_now)
+        && now > before
+    {
+        log::info!("open files: soft limit raised from {before} to {now} (the hard limit)");
+    }
 
     let base = server.base_url();
     println!("Delay server listening on {base}");
@@ -109,32 +147,4 @@ async fn main() -> ExitCode {
     );
     server.shutdown();
     ExitCode::SUCCESS
-}
-
-/// wiremock 0.6.5 panics on some malformed requests (a body that ends early,
-/// an absolute URL it cannot parse). The panic happens in the task of that
-/// one connection: tokio contains it, the connection closes and the server
-/// goes on. The default hook would still print a multi-line panic report
-/// for each such request; a one-line warning says the same.
-fn quiet_wiremock_panics() {
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if info
-            .location()
-            .is_some_and(|at| at.file().contains("wiremock"))
-        {
-            let message = info
-                .payload()
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| info.payload().downcast_ref::<&str>().copied())
-                .unwrap_or("no message");
-            log::warn!(
-                "dropped a malformed request: {}",
-                message.replace('\n', " ")
-            );
-        } else {
-            default_hook(info);
-        }
-    }));
 }

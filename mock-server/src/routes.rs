@@ -1,8 +1,8 @@
 //! The routes of the delay server and the bodies it invents.
 //!
-//! Everything here is plain, synchronous code: it decides what to answer.
-//! Waiting out the delay is left to wiremock, which sleeps *after* our
-//! responder has returned, without holding any lock.
+//! Everything here is plain, synchronous code: it decides what to answer
+//! and invents the text. Waiting out the delay and sending the body are
+//! left to the server (`serve.rs`, `body.rs`).
 
 use std::time::Duration;
 
@@ -17,13 +17,19 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 pub const ROUTES_HELP: &str = "not found. This delay server answers:\n\
     GET /delay/{ms}                 200 after {ms} milliseconds (0 to 60000)\n\
     GET /delay/{ms}/url/{anything}  the same; {anything} is never fetched\n\
-    add ?bytes=N to choose the body size (default 4096, at most 16777216)\n";
+    add ?bytes=N to choose the body size (default 4096, at most 16777216)\n\
+    add ?drip=MS to send the body in pieces spread over MS milliseconds\n";
 
 /// What the server decided to do with one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
-    /// Answer `200` with `bytes` bytes of text after `delay`.
-    Delay { delay: Duration, bytes: usize },
+    /// Answer `200` with `bytes` bytes of text after `delay`, the body sent
+    /// in pieces spread evenly over `drip` (all at once when it is zero).
+    Delay {
+        delay: Duration,
+        bytes: usize,
+        drip: Duration,
+    },
     /// Answer `400` with this one-line reason.
     BadRequest(String),
     /// Answer `404` with [`ROUTES_HELP`].
@@ -62,7 +68,41 @@ pub fn route(method: &str, path: &str, query: Option<&str>) -> Route {
         Ok(bytes) => bytes,
         Err(reason) => return Route::BadRequest(reason),
     };
-    Route::Delay { delay, bytes }
+    let drip = match parse_drip(query) {
+        Ok(drip) => drip,
+        Err(reason) => return Route::BadRequest(reason),
+    };
+    Route::Delay { delay, bytes, drip }
+}
+
+/// `drip={ms}`: the same bounds and error style as the delay.
+fn parse_drip(query: Option<&str>) -> Result<Duration, String> {
+    let mut drip = Duration::ZERO;
+    for pair in query.unwrap_or("").split('&') {
+        let Some(value) = pair.strip_prefix("drip=") else {
+            continue;
+        };
+        let digits = value.strip_prefix('-').unwrap_or(value);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "drip={value:?} is not a whole number of milliseconds (use e.g. drip=500)"
+            ));
+        }
+        if value.starts_with('-') {
+            return Err(format!(
+                "drip={value} ms is negative: use 0 to {MAX_DELAY_MS}"
+            ));
+        }
+        drip = match digits.parse::<u64>() {
+            Ok(n) if n <= MAX_DELAY_MS => Duration::from_millis(n),
+            _ => {
+                return Err(format!(
+                    "drip={value} ms is over the cap of {MAX_DELAY_MS} ms: use 0 to {MAX_DELAY_MS}"
+                ));
+            }
+        };
+    }
+    Ok(drip)
 }
 
 fn parse_delay(ms: &str) -> Result<Duration, String> {
@@ -119,34 +159,70 @@ fn parse_bytes(query: Option<&str>) -> Result<usize, String> {
 /// without asking the server. Different paths give different text, which is
 /// how exercise checks make hard-coded answers fail.
 pub fn body_for(path: &str, len: usize) -> String {
-    // FNV-1a of the path seeds a xorshift generator: tiny, fast, and stable
-    // across platforms and Rust versions (unlike `std`'s hashers).
-    let mut state = path.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    if state == 0 {
-        state = 1;
-    }
     let mut out = Vec::with_capacity(len);
-    while out.len() < len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        // Eight characters from every 64 random bits.
-        for byte in state.to_le_bytes() {
-            if out.len() == len {
-                break;
-            }
-            let c = match byte % 32 {
-                n @ 0..=25 => b'a' + n,
-                26..=30 => b' ',
-                _ => b'\n',
-            };
-            out.push(c);
-        }
-    }
+    TextGen::new(path).fill(&mut out, len);
     String::from_utf8(out).expect("the alphabet is ASCII")
 }
+
+/// The text of [`body_for`], produced piece by piece: the server sends a
+/// large body in chunks as it goes, instead of holding all of it at once.
+#[derive(Debug, Clone)]
+pub(crate) struct TextGen {
+    state: u64,
+    /// Characters of the current 64-bit draw not handed out yet.
+    left: [u8; 8],
+    used: usize,
+}
+
+impl TextGen {
+    pub(crate) fn new(path: &str) -> TextGen {
+        // FNV-1a of the path seeds a xorshift generator: tiny, fast, and
+        // stable across platforms and Rust versions (unlike `std`'s hashers).
+        let mut state = path.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        if state == 0 {
+            state = 1;
+        }
+        TextGen {
+            state,
+            left: [0; 8],
+            used: 8,
+        }
+    }
+
+    /// Appends the next `n` characters to `out`.
+    pub(crate) fn fill(&mut self, out: &mut Vec<u8>, n: usize) {
+        let target = out.len() + n;
+        // The rest of the current draw first.
+        let take = (8 - self.used).min(n);
+        out.extend_from_slice(&self.left[self.used..self.used + take]);
+        self.used += take;
+        // Then whole draws straight into `out`, the bulk of a large body.
+        while target - out.len() >= 8 {
+            out.extend_from_slice(&self.draw());
+        }
+        if out.len() < target {
+            self.left = self.draw();
+            self.used = target - out.len();
+            out.extend_from_slice(&self.left[..self.used]);
+        }
+    }
+
+    /// Eight characters from the next 64 random bits.
+    fn draw(&mut self) -> [u8; 8] {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        self.state
+            .to_le_bytes()
+            .map(|byte| ALPHABET[usize::from(byte % 32)])
+    }
+}
+
+/// 26 letters, 5 spaces and a newline: byte `b` of a draw is
+/// `ALPHABET[b % 32]`.
+const ALPHABET: [u8; 32] = *b"abcdefghijklmnopqrstuvwxyz     \n";
 
 #[cfg(test)]
 mod tests {
@@ -156,6 +232,7 @@ mod tests {
         Route::Delay {
             delay: Duration::from_millis(n),
             bytes: DEFAULT_BODY_BYTES,
+            drip: Duration::ZERO,
         }
     }
 
@@ -200,9 +277,27 @@ mod tests {
             route("GET", "/delay/1", Some("bytes=10")),
             Route::Delay {
                 delay: Duration::from_millis(1),
-                bytes: 10
+                bytes: 10,
+                drip: Duration::ZERO,
             }
         );
+        assert_eq!(
+            route("GET", "/delay/1", Some("drip=250&bytes=10")),
+            Route::Delay {
+                delay: Duration::from_millis(1),
+                bytes: 10,
+                drip: Duration::from_millis(250),
+            }
+        );
+        for bad in ["drip=", "drip=x", "drip=-3", "drip=60001", "drip=1.5"] {
+            match route("GET", "/delay/1", Some(bad)) {
+                Route::BadRequest(reason) => {
+                    assert!(reason.starts_with("drip="), "{bad}: {reason}");
+                    assert!(!reason.contains('\n'), "one line: {reason}");
+                }
+                other => panic!("{bad} should be refused, got {other:?}"),
+            }
+        }
         for bad in [
             "bytes=",
             "bytes=x",
@@ -238,5 +333,27 @@ mod tests {
         assert_eq!(&a[..100], body_for("/delay/1/url/a", 100));
         assert_ne!(a, body_for("/delay/1/url/b", 10_000));
         assert_eq!(body_for("/x", 0), "");
+    }
+
+    #[test]
+    fn bodies_keep_the_bytes_they_always_had() {
+        // Computed with the first version of the generator: learners'
+        // saved outputs and other tools rely on the same path giving the
+        // same text for good.
+        assert_eq!(
+            body_for("/delay/1/url/a", 60),
+            "kowse kywyjsnfwcghawc pfjg \n\nc ceyqk \naxvzjrsk \nhguilzw k\nrb"
+        );
+    }
+
+    #[test]
+    fn text_made_in_pieces_is_the_same_text() {
+        let whole = body_for("/delay/0/url/pieces", 1000);
+        let mut text = TextGen::new("/delay/0/url/pieces");
+        let mut out = Vec::new();
+        for n in [1, 7, 8, 3, 100, 0, 881] {
+            text.fill(&mut out, n);
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), whole);
     }
 }

@@ -146,14 +146,13 @@ fn cases() -> Vec<Case> {
             }),
         ),
         (
-            // wiremock unwraps its own parse of the URL: the connection's
-            // task panics and the connection closes without an answer.
+            // The path is what matters; the authority is never used.
             "absolute URL with a port out of range",
             Box::new(|a| {
                 expect_status(
                     a,
                     b"GET http://127.0.0.1:99999/delay/0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                    &[],
+                    &[200, 400],
                 )
             }),
         ),
@@ -178,8 +177,8 @@ fn cases() -> Vec<Case> {
             }),
         ),
         (
-            // wiremock panics when the body ends early (in the connection's
-            // task, which tokio contains).
+            // The server answers without reading the body; then the
+            // connection ends.
             "a truncated body (the client stops sending and shuts down its side)",
             Box::new(|a| {
                 let mut stream = connect(a).map_err(|e| e.to_string())?;
@@ -384,56 +383,46 @@ fn bad_input_leaves_the_server_answering() {
     });
 }
 
-/// The standalone binary logs a malformed request that makes wiremock
-/// panic as one warning line, not a panic report, and goes on serving.
+/// The standalone binary takes malformed requests (a body that ends
+/// early, an absolute URL with a bad port) without a panic report and
+/// goes on serving. (wiremock's server panicked on both.)
 #[test]
-fn the_binary_logs_wiremock_panics_in_one_line() {
-    within(Duration::from_secs(20), "the binary's panic check", || {
-        let server = ServerProcess::spawn(&["--port", "0", "--quiet"], None);
-        let (addr, _) = server.wait_for_address();
-        let truncated =
-            b"GET /delay/0 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly ten b";
-        let mut stream = connect(addr).expect("connects");
-        stream.write_all(truncated).expect("sends");
-        stream
-            .shutdown(std::net::Shutdown::Write)
-            .expect("half-closes");
-        let _ = stream.read_to_end(&mut Vec::new());
-        let bad_port = b"GET http://127.0.0.1:99999/ HTTP/1.1\r\nHost: x\r\n\r\n";
-        let _ = exchange(addr, bad_port);
-        check_alive(addr, 1).expect("the binary still answers");
-
-        // Give stderr a moment to arrive through the pipe.
-        let deadline = Instant::now() + Duration::from_secs(2);
-        let mut stderr = server.stderr_lines();
-        while stderr.len() < 2 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-            stderr = server.stderr_lines();
-        }
-        assert!(
-            !stderr
-                .iter()
-                .any(|l| l.contains("panicked") || l.contains("RUST_BACKTRACE")),
-            "no panic report on stderr: {stderr:#?}"
-        );
-        assert_eq!(
-            stderr.len(),
-            2,
-            "one line per malformed request: {stderr:#?}"
-        );
-        assert!(
-            stderr.iter().all(|l| l.contains("malformed request")),
-            "the lines say what happened: {stderr:#?}"
-        );
-    });
+fn the_binary_takes_malformed_requests_quietly() {
+    within(
+        Duration::from_secs(20),
+        "the binary's malformed requests",
+        || {
+            let server = ServerProcess::spawn(&["--port", "0", "--quiet"], None);
+            let (addr, _) = server.wait_for_address();
+            let truncated =
+                b"GET /delay/0 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly ten b";
+            let mut stream = connect(addr).expect("connects");
+            stream.write_all(truncated).expect("sends");
+            stream
+                .shutdown(std::net::Shutdown::Write)
+                .expect("half-closes");
+            let _ = stream.read_to_end(&mut Vec::new());
+            let bad_port = b"GET http://127.0.0.1:99999/ HTTP/1.1\r\nHost: x\r\n\r\n";
+            let _ = exchange(addr, bad_port);
+            check_alive(addr, 1).expect("the binary still answers");
+            std::thread::sleep(Duration::from_millis(100));
+            let stderr = server.stderr_lines();
+            assert!(
+                !stderr
+                    .iter()
+                    .any(|l| l.contains("panicked") || l.contains("RUST_BACKTRACE")),
+                "no panic report on stderr: {stderr:#?}"
+            );
+        },
+    );
 }
 
-/// A flood of connections beyond the server's file descriptors. The binary
-/// runs with a limit of 64 open files; wiremock's accept loops end on the
-/// first "too many open files" and the port starts refusing connections.
-/// This proves which of the issue's two allowed outcomes the server has:
-/// it recovers (the watchdog restarts the accept loops) rather than
-/// reporting and exiting.
+/// A flood of connections beyond the server's file descriptors. The
+/// binary runs with a limit of 64 open files (soft and hard), and this
+/// process holds 300 connections to it. Out of descriptors, the server
+/// pauses accepting (the rest wait in the listen queue) instead of ending
+/// its accept loops; once the flood is released it answers again, with no
+/// restart.
 #[test]
 fn a_flood_beyond_the_file_limit_is_survived() {
     within(Duration::from_secs(30), "the flood", || {
@@ -441,30 +430,21 @@ fn a_flood_beyond_the_file_limit_is_survived() {
         let (addr, _) = server.wait_for_address();
         check_alive(addr, 0).expect("the server answers before the flood");
 
-        // This process has plenty of descriptors: connect until the port
-        // refuses. A connection reset means that one worker's listener
-        // closed with our connection in its queue; with two workers the
-        // other one may still accept, so the flood goes on.
         let start = Instant::now();
         let mut held = Vec::new();
-        let mut resets = 0;
-        let refused = loop {
-            if held.len() >= 2000 || start.elapsed() > Duration::from_secs(5) {
-                break false;
-            }
+        while held.len() < 300 && start.elapsed() < Duration::from_secs(5) {
             match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
                 Ok(stream) => held.push(stream),
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break true,
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => resets += 1,
-                Err(e) => panic!("the flood ended with an unexpected error: {e}"),
+                Err(e) => panic!(
+                    "the flood's connect failed: {e} after {} connections",
+                    held.len()
+                ),
             }
-        };
+        }
         let flood_took = start.elapsed();
         let connections = held.len();
-        assert!(
-            refused,
-            "the port kept accepting ({connections} connections, {resets} resets in {flood_took:?})"
-        );
+        // Give the workers time to run out of descriptors and pause.
+        std::thread::sleep(Duration::from_millis(300));
         drop(held);
 
         let start = Instant::now();
@@ -493,17 +473,20 @@ fn a_flood_beyond_the_file_limit_is_survived() {
         assert!(
             stderr
                 .iter()
-                .any(|l| l.contains("stopped accepting connections; restarting")),
-            "the watchdog logged the restart: {stderr:#?}"
+                .any(|l| l.contains("cannot accept") && l.contains("pausing")),
+            "the server ran out of descriptors and said it paused: {stderr:#?}"
+        );
+        assert!(
+            !stderr.iter().any(|l| l.contains("restarting")),
+            "no accept loop died: {stderr:#?}"
         );
         assert!(
             server.child.try_wait().expect("try_wait works").is_none(),
             "the server is still running"
         );
         report(&format!(
-            "abuse: flood of {connections} connections (file limit 64) tried, survived: \
-             port refused after {flood_took:?} ({resets} connections reset), answered again \
-             {recovered_after:?} later"
+            "abuse: flood of {connections} connections (file limit 64) in {flood_took:?} \
+             survived: answered again {recovered_after:?} after the flood ended"
         ));
     });
 }

@@ -3,23 +3,33 @@
 //! **What to build:** `fetch_all_bounded(client, urls, limit)` returns the
 //! bodies of all URLs in the order of `urls`, with never more than `limit`
 //! requests in flight at once, and always up to `limit` while there are
-//! requests left. Servers and operating systems have limits: ten thousand
-//! requests at once run out of file descriptors (chapter 9).
+//! requests left. If a request fails (an error status, say), it returns
+//! that error, not the bodies that came. Servers and operating systems
+//! have limits: ten thousand requests at once run out of file descriptors
+//! (chapter 9).
 //!
 //! **Reach for:** `futures::stream::iter(urls).map(...).buffered(limit)`
 //! (keeps the order) or `buffer_unordered(limit)` (completion order), then
-//! `try_collect`; or a `tokio::sync::Semaphore` with `limit` permits, one
-//! held by each request.
+//! `try_collect`; or, with tasks, a `tokio::sync::Semaphore` with `limit`
+//! permits and a `JoinSet` (chapter 9).
 //!
 //! **How it is checked:** `cargo test -p ex09-bounded` calls your function
-//! with 12 URLs of a local delay server and a limit of 3; the server
-//! records how many requests it had in flight at once. Bodies change in
-//! every run.
+//! with URLs of a local delay server and a limit of 3. The server records
+//! every request, from its arrival to the last byte of its body (some
+//! bodies trickle in slowly: a request is in flight until its body is
+//! read): how many were in flight at once (never more than 3), and whether
+//! a new one started as soon as one ended (the delays differ, so batches of
+//! 3, each awaited whole, leave slots empty). The check also counts the
+//! tasks alive on your runtime. Bodies change in every run.
 //!
 //! **Hint:** spawning one task per URL with nothing to hold them back sends
 //! all twelve at once. A stream adaptor polls at most `limit` of the
-//! futures at a time; a semaphore makes each task wait for a permit before
-//! it sends its request.
+//! futures at a time. With tasks, take the permit *before* you spawn each
+//! one (`acquire_owned().await`, then move the permit into the task), and
+//! keep it until the body is read: the loop then waits while `limit` tasks
+//! run. Spawning every task at once, each waiting for a permit inside,
+//! bounds the requests but not the tasks: ten thousand URLs would be ten
+//! thousand tasks.
 
 // The parameters are unused until you replace `todo!()`; remove this then.
 #![allow(unused_variables)]

@@ -100,7 +100,7 @@ pub(crate) fn overlapped(lab: &Lab, meta: &Meta, targets: &[Target]) -> Result<(
     }
     let ms = targets[0].delay.as_millis();
     let took = meta.took.as_secs_f64();
-    Err(Diagnosis::new(if peak <= 1 {
+    let text = if peak <= 1 {
         format!(
             "{n} requests of {ms} ms took {took:.1} s and never overlapped: they ran one after \
              another. Did you `.await` each request inside the loop? Start them all first \
@@ -112,7 +112,10 @@ pub(crate) fn overlapped(lab: &Lab, meta: &Meta, targets: &[Target]) -> Result<(
             "{n} requests of {ms} ms took {took:.1} s and at most {peak} were in flight at once: \
              start all of them before you await any."
         )
-    }))
+    };
+    let shape = "All at once, the bars would lie one above the other, starting together.";
+    let picture = crate::picture::of_run(lab, meta, targets, shape);
+    Err(Diagnosis::new(format!("{text}{picture}")))
 }
 
 /// The ticker beside the learner's code never waited `threshold` or more.

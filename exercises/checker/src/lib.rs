@@ -33,6 +33,7 @@ mod explain;
 mod judge;
 mod lab;
 mod panics;
+mod picture;
 pub mod progress;
 
 pub mod ex01;
@@ -311,7 +312,8 @@ macro_rules! check_ex08 {
 macro_rules! check_ex09_bounded {
     ($k:ident) => {
         $crate::__tests!(ex09_bounded, $k::fetch_all_bounded;
-            returns_the_bodies_in_order, never_exceeds_the_limit, uses_the_whole_limit);
+            returns_the_bodies_in_order, never_exceeds_the_limit, uses_the_whole_limit,
+            reports_a_failed_request);
     };
 }
 
@@ -321,6 +323,7 @@ macro_rules! check_ex09_bounded {
 macro_rules! check_ex09_timeout {
     ($k:ident) => {
         $crate::__tests!(ex09_timeout, $k::fetch_within;
-            returns_the_body_in_time, gives_up_at_the_deadline);
+            returns_the_body_in_time, gives_up_at_the_deadline, gives_up_on_a_slow_body,
+            an_error_is_not_a_timeout);
     };
 }

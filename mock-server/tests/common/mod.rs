@@ -163,6 +163,27 @@ impl KeepAlive {
         self.read_response(path)
     }
 
+    /// Waits until the server closes the connection; returns when, or
+    /// `None` if it is still open after `limit`.
+    pub fn wait_closed(&mut self, limit: Duration) -> Option<Instant> {
+        let start = Instant::now();
+        let stream = self.reader.get_ref();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .ok()?;
+        let mut buf = [0; 64];
+        while start.elapsed() < limit {
+            match self.reader.read(&mut buf) {
+                Ok(0) => return Some(Instant::now()),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                    return Some(Instant::now());
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
     fn send(&mut self, path: &str, count: usize) -> Result<(), String> {
         let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").repeat(count);
         self.writer
@@ -215,11 +236,18 @@ impl ServerProcess {
     /// Starts the binary with `args`, optionally with a lower limit on open
     /// files (set by `ulimit -n` in a shell that then `exec`s the binary).
     pub fn spawn(args: &[&str], max_open_files: Option<u32>) -> ServerProcess {
-        let mut command = match max_open_files {
-            Some(limit) => {
+        let ulimit = max_open_files.map(|limit| format!("-n {limit}"));
+        ServerProcess::spawn_with_ulimit(args, ulimit.as_deref())
+    }
+
+    /// Starts the binary with `args`, after `ulimit {ulimit}` in a shell
+    /// that then `exec`s it (`-S -n 64`: a soft limit of 64 open files).
+    pub fn spawn_with_ulimit(args: &[&str], ulimit: Option<&str>) -> ServerProcess {
+        let mut command = match ulimit {
+            Some(ulimit) => {
                 let mut sh = Command::new("sh");
                 sh.arg("-c")
-                    .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                    .arg(format!("ulimit {ulimit} && exec \"$0\" \"$@\""))
                     .arg(BINARY);
                 sh
             }
@@ -336,6 +364,21 @@ impl ServerProcess {
             .status()
             .expect("cannot run kill");
         assert!(status.success(), "kill -INT failed: {status}");
+    }
+
+    /// The soft and hard limits on open files of the child, from
+    /// /proc/PID/limits.
+    pub fn open_files_limits(&self) -> (String, String) {
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", self.child.id()))
+            .expect("the child's /proc limits are readable");
+        let line = limits
+            .lines()
+            .find(|l| l.starts_with("Max open files"))
+            .expect("a line for open files");
+        let mut values = line["Max open files".len()..].split_whitespace();
+        let soft = values.next().expect("a soft limit").to_string();
+        let hard = values.next().expect("a hard limit").to_string();
+        (soft, hard)
     }
 
     /// Resident memory of the child in KiB, from /proc/PID/status.

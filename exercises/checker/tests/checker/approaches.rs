@@ -258,17 +258,17 @@ async fn bounded_semaphore(
     urls: &[String],
     limit: usize,
 ) -> anyhow::Result<Vec<String>> {
+    // The permit is taken before each spawn: at most `limit` tasks exist.
     let permits = Arc::new(tokio::sync::Semaphore::new(limit));
-    let handles: Vec<_> = urls
-        .iter()
-        .map(|u| {
-            let (c, u, permits) = (client.clone(), u.clone(), Arc::clone(&permits));
-            tokio::spawn(async move {
-                let _permit = permits.acquire_owned().await?;
-                fetch(&c, &u).await
-            })
-        })
-        .collect();
+    let mut handles = Vec::new();
+    for u in urls {
+        let permit = Arc::clone(&permits).acquire_owned().await?;
+        let (c, u) = (client.clone(), u.clone());
+        handles.push(tokio::spawn(async move {
+            let _permit = permit;
+            fetch(&c, &u).await
+        }));
+    }
     let mut out = Vec::new();
     for done in join_all(handles).await {
         out.push(done??);

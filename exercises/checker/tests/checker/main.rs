@@ -3,6 +3,8 @@
 //! its time limit, with the diagnosis a learner needs (`mistakes`).
 
 mod approaches;
+mod ex09_bounded;
+mod ex09_timeout;
 mod mistakes;
 
 use anyhow::Context;

@@ -1,0 +1,425 @@
+//! The body of a response, sent piece by piece, and how the server learns
+//! when a response really ended.
+//!
+//! A body is made as it is sent: at most [`CHUNK`] bytes of text exist at
+//! once for each response, however large the body, so memory goes back
+//! down after a burst of large bodies. With `?drip={ms}` the pieces are
+//! spread evenly over `{ms}` ms after the headers.
+//!
+//! The end of a response is the moment its last byte was written to the
+//! connection. The body does not see that moment itself: it hands its last
+//! piece to hyper, which buffers it and writes it later. So the body parks
+//! its [`Finish`] on the connection ([`ConnEnds`]), and the connection's
+//! `poll_flush` (which hyper calls once its buffer is written out to the
+//! kernel) stamps it. A body dropped before its last piece, or a parked
+//! finish whose connection closes first, marks the response abandoned.
+
+use crate::Shared;
+use crate::record::Outcome;
+use crate::routes::TextGen;
+use hyper::body::{Body, Bytes, Frame, SizeHint};
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// The largest piece of a body made at once.
+pub(crate) const CHUNK: usize = 64 * 1024;
+
+/// About how often a dripped body sends a piece.
+const DRIP_EVERY: Duration = Duration::from_millis(20);
+
+/// Tells the record of one request how its response ended. Dropped without
+/// a word (a response nobody finished), it says "abandoned".
+pub(crate) struct Finish {
+    to: Option<(Arc<Shared>, u64)>,
+}
+
+impl Finish {
+    /// Does nothing when the server keeps no records.
+    pub(crate) fn new(shared: &Arc<Shared>, number: u64) -> Finish {
+        Finish {
+            to: shared.keeps_records.then(|| (Arc::clone(shared), number)),
+        }
+    }
+
+    fn tell(&mut self, outcome: Outcome) {
+        if let Some((shared, number)) = self.to.take() {
+            shared.recorder.lock().unwrap().finish(number, outcome);
+        }
+    }
+
+    pub(crate) fn ended(mut self) {
+        self.tell(Outcome::Ended(Instant::now()));
+    }
+}
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        self.tell(Outcome::Abandoned(Instant::now()));
+    }
+}
+
+/// What the server knows about one connection: the finishes of responses
+/// whose last byte hyper holds but may not have written yet, and what the
+/// timeouts need (is a request being answered, since when is the
+/// connection idle, since when has a request head been coming in).
+pub(crate) struct ConnEnds {
+    parked: Mutex<Vec<Finish>>,
+    /// Requests read and not yet answered in full.
+    busy: AtomicUsize,
+    born: Instant,
+    /// Milliseconds after `born` (plus one; 0: none) when the first byte
+    /// of the next request head came, while no request was being answered.
+    head_started: AtomicU64,
+    /// Milliseconds after `born` when the connection last became idle.
+    idle_since: AtomicU64,
+}
+
+impl Default for ConnEnds {
+    fn default() -> Self {
+        ConnEnds {
+            parked: Mutex::new(Vec::new()),
+            busy: AtomicUsize::new(0),
+            born: Instant::now(),
+            head_started: AtomicU64::new(0),
+            idle_since: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Held from the moment a request is read until its response is over
+/// (moved from the request's future into its body): the connection is not
+/// idle meanwhile.
+pub(crate) struct Busy(Arc<ConnEnds>);
+
+impl Busy {
+    pub(crate) fn new(conn: &Arc<ConnEnds>) -> Busy {
+        conn.busy.fetch_add(1, Ordering::Relaxed);
+        conn.head_started.store(0, Ordering::Relaxed);
+        Busy(Arc::clone(conn))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let conn = &self.0;
+        conn.idle_since.store(conn.millis(), Ordering::Relaxed);
+        conn.busy.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl ConnEnds {
+    fn millis(&self) -> u64 {
+        self.born.elapsed().as_millis() as u64
+    }
+
+    /// When the connection should be closed for a slow head or for idling,
+    /// as it stands now; `None` while a request is being answered.
+    pub(crate) fn deadline(
+        &self,
+        header: Option<Duration>,
+        idle: Option<Duration>,
+    ) -> Option<Instant> {
+        if self.busy.load(Ordering::Relaxed) > 0 {
+            return None;
+        }
+        let at = |ms: u64, limit: Duration| self.born + Duration::from_millis(ms) + limit;
+        match self.head_started.load(Ordering::Relaxed) {
+            0 => idle.map(|idle| at(self.idle_since.load(Ordering::Relaxed), idle)),
+            started => header.map(|header| at(started - 1, header)),
+        }
+    }
+
+    fn bytes_read(&self) {
+        if self.busy.load(Ordering::Relaxed) == 0 && self.head_started.load(Ordering::Relaxed) == 0
+        {
+            self.head_started
+                .store(self.millis() + 1, Ordering::Relaxed);
+        }
+    }
+
+    fn park(&self, finish: Finish) {
+        if finish.to.is_some() {
+            self.parked.lock().unwrap().push(finish);
+        }
+    }
+
+    /// Everything handed to the connection so far has been written.
+    fn flushed(&self) {
+        let mut parked = self.parked.lock().unwrap();
+        if !parked.is_empty() {
+            for finish in parked.drain(..) {
+                finish.ended();
+            }
+        }
+    }
+}
+
+/// A TCP stream that stamps the parked finishes once hyper's buffer is
+/// written out. Closing it (dropping) abandons those still parked.
+pub(crate) struct Tracked<S> {
+    pub(crate) stream: S,
+    pub(crate) ends: Arc<ConnEnds>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let read = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.ends.bytes_read();
+        }
+        read
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let flushed = Pin::new(&mut self.stream).poll_flush(cx);
+        if let Poll::Ready(Ok(())) = flushed {
+            self.ends.flushed();
+        }
+        flushed
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// What a body holds: a fixed text (the answers to bad requests) or the
+/// invented text of a delay route, made as it goes.
+enum Text {
+    Fixed(Option<Bytes>),
+    Made(TextGen),
+}
+
+/// When a dripped body sends its pieces.
+struct Drip {
+    /// When the headers went out: piece `k` of `pieces` is due at
+    /// `start + over * k / pieces`.
+    start: tokio::time::Instant,
+    over: Duration,
+    pieces: u64,
+    sent: u64,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+/// The body of one response.
+pub(crate) struct ResponseBody {
+    text: Text,
+    /// Bytes not yet handed to hyper.
+    left: usize,
+    drip: Option<Drip>,
+    finish: Option<Finish>,
+    ends: Arc<ConnEnds>,
+    /// This body's share of the server's bytes in flight, given back as
+    /// it is sent.
+    reserved: Reservation,
+    _busy: Busy,
+}
+
+/// Body bytes promised to a client and not yet handed to hyper, counted
+/// in `Shared::bytes_in_flight` against the cap. Given back as the body
+/// goes out, and in full when it is dropped.
+pub(crate) struct Reservation {
+    shared: Arc<Shared>,
+    left: usize,
+}
+
+impl Reservation {
+    /// Reserves `bytes`, or says how many are in flight already if that
+    /// would pass the cap. A body alone is always allowed.
+    pub(crate) fn take(shared: &Arc<Shared>, bytes: usize) -> Result<Reservation, usize> {
+        let before = shared.bytes_in_flight.fetch_add(bytes, Ordering::Relaxed);
+        if before > 0 && before + bytes > shared.max_bytes_in_flight {
+            shared.bytes_in_flight.fetch_sub(bytes, Ordering::Relaxed);
+            return Err(before);
+        }
+        Ok(Reservation {
+            shared: Arc::clone(shared),
+            left: bytes,
+        })
+    }
+
+    pub(crate) fn none(shared: &Arc<Shared>) -> Reservation {
+        Reservation {
+            shared: Arc::clone(shared),
+            left: 0,
+        }
+    }
+
+    fn give_back(&mut self, bytes: usize) {
+        let back = bytes.min(self.left);
+        if back > 0 {
+            self.left -= back;
+            self.shared
+                .bytes_in_flight
+                .fetch_sub(back, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        let left = self.left;
+        self.give_back(left);
+    }
+}
+
+impl ResponseBody {
+    /// A fixed text.
+    pub(crate) fn fixed(text: String, finish: Finish, busy: Busy, reserved: Reservation) -> Self {
+        ResponseBody {
+            left: text.len(),
+            text: Text::Fixed(Some(Bytes::from(text))),
+            drip: None,
+            finish: Some(finish),
+            ends: Arc::clone(&busy.0),
+            reserved,
+            _busy: busy,
+        }
+    }
+
+    /// `len` bytes of the text of `path`, dripped over `drip` if it is not
+    /// zero. The reservation is given back as the body goes out.
+    pub(crate) fn made(
+        path: &str,
+        len: usize,
+        drip: Duration,
+        finish: Finish,
+        busy: Busy,
+        reserved: Reservation,
+    ) -> Self {
+        let drip = (!drip.is_zero() && len > 0).then(|| {
+            let every = DRIP_EVERY.as_millis() as u64;
+            let pieces = (drip.as_millis() as u64 / every).clamp(1, len as u64);
+            Drip {
+                start: tokio::time::Instant::now(),
+                over: drip,
+                pieces,
+                sent: 0,
+                sleep: None,
+            }
+        });
+        ResponseBody {
+            text: Text::Made(TextGen::new(path)),
+            left: len,
+            drip,
+            finish: Some(finish),
+            ends: Arc::clone(&busy.0),
+            reserved,
+            _busy: busy,
+        }
+    }
+
+    /// The size of the next piece, or `Pending` until a dripped piece is due.
+    fn next_piece(&mut self, cx: &mut Context<'_>) -> Poll<usize> {
+        let Some(drip) = self.drip.as_mut() else {
+            return Poll::Ready(self.left.min(CHUNK));
+        };
+        let k = drip.sent + 1;
+        let due = drip.start + drip.over.mul_f64(k as f64 / drip.pieces as f64);
+        if tokio::time::Instant::now() < due {
+            let sleep = drip
+                .sleep
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due)));
+            sleep.as_mut().reset(due);
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        drip.sent = k;
+        // Pieces of nearly equal size that add up to the whole body.
+        let pieces_left = drip.pieces - k + 1;
+        Poll::Ready(self.left.div_ceil(pieces_left as usize).min(CHUNK.max(1)))
+    }
+}
+
+impl Body for ResponseBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = &mut *self;
+        if this.left == 0 {
+            if let Some(finish) = this.finish.take() {
+                this.ends.park(finish);
+            }
+            return Poll::Ready(None);
+        }
+        let piece = match &mut this.text {
+            Text::Fixed(text) => text.take().unwrap_or_default(),
+            Text::Made(_) => {
+                let n = std::task::ready!(this.next_piece(cx));
+                let Text::Made(made) = &mut this.text else {
+                    unreachable!("matched above")
+                };
+                let mut out = Vec::with_capacity(n);
+                made.fill(&mut out, n);
+                Bytes::from(out)
+            }
+        };
+        this.left -= piece.len().min(this.left);
+        this.reserved.give_back(piece.len());
+        if this.left == 0
+            && let Some(finish) = this.finish.take()
+        {
+            this.ends.park(finish);
+        }
+        Poll::Ready(Some(Ok(Frame::data(piece))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.left == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.left as u64)
+    }
+}
+
+impl Drop for ResponseBody {
+    fn drop(&mut self) {
+        // hyper never polls a body that is empty from the start; it drops
+        // it once the headers are queued. Its end is when they are written.
+        if self.left == 0
+            && let Some(finish) = self.finish.take()
+        {
+            self.ends.park(finish);
+        }
+        // A body dropped before its end: the finish (if still held) says
+        // "abandoned" as it drops, the reservation goes back in full.
+    }
+}
