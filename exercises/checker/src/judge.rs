@@ -166,8 +166,8 @@ pub(crate) fn seen(lab: &Lab, targets: &[Target]) -> usize {
 /// "All at once" is a count, from the server's record of arrivals: the peak
 /// in flight equals the number of requests. Requests sent in rounds
 /// (`buffered(6)` over 10 URLs, batches of `chunks`) peak lower. The time is
-/// checked with a generous margin (twice the slowest, plus a quarter of a
-/// second) for a loaded machine: it catches a call that sent everything at
+/// checked with a generous margin (twice the slowest, plus half a second)
+/// for a loaded machine: it catches a call that sent everything at
 /// once and then held itself up.
 pub(crate) fn overlapped(lab: &Lab, meta: &Meta, targets: &[Target]) -> Result<(), Diagnosis> {
     let n = targets.len();
@@ -186,7 +186,7 @@ pub(crate) fn overlapped(lab: &Lab, meta: &Meta, targets: &[Target]) -> Result<(
     let ms = slowest.as_millis();
     let took = meta.took.as_secs_f64();
     if peak >= n {
-        let bound = slowest * 2 + std::time::Duration::from_millis(250);
+        let bound = slowest * 2 + std::time::Duration::from_millis(500);
         if meta.took <= bound {
             return Ok(());
         }

@@ -211,14 +211,15 @@ impl Lab {
                     limit,
                     AssertUnwindSafe(async move {
                         let value = make().await;
-                        let took = started.elapsed();
-                        // Whatever the function left running runs now.
-                        tokio::time::sleep(AFTER_RETURN).await;
-                        (value, took)
+                        (value, started.elapsed())
                     })
                     .catch_unwind(),
                 )
                 .await;
+                if let Ok(Ok(_)) = result {
+                    // Whatever the function left running runs now.
+                    tokio::time::sleep(AFTER_RETURN).await;
+                }
                 let stall = ticker.stop().stall();
                 let (result, took) = match result {
                     Ok(Ok((value, took))) => (Finished::Value(value), took),

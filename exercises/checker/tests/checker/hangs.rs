@@ -245,3 +245,16 @@ fn a_std_mutex_locked_twice_is_caught_with_a_message() {
         &["stayed blocked", "a `std::sync::Mutex` locked twice"],
     );
 }
+
+#[test]
+fn a_hang_fails_within_a_few_seconds_at_the_default_limit() {
+    // No shortened limit here: what a learner gets.
+    let started = std::time::Instant::now();
+    let verdict = ex06::returns_the_bodies_in_order(forgets_the_producer);
+    let took = started.elapsed();
+    fails_with(verdict, &["did not finish within 4 s"]);
+    assert!(
+        took < std::time::Duration::from_secs(7),
+        "a hang must fail within a few seconds, not {took:?}"
+    );
+}

@@ -16,6 +16,7 @@ mod ex07;
 mod ex08;
 mod hangs;
 mod mistakes;
+mod report;
 
 use anyhow::Context;
 use checker::Verdict;
