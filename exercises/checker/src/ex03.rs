@@ -164,9 +164,10 @@ fn run(
     let ran = lab.run_async("run_all", move || async move {
         run_all(given).await;
         let at_return = watch.count();
-        // Give tasks that were spawned but not awaited time to show up, and
-        // cancelled ones time to be dropped.
-        tokio::time::sleep(LONGEST * 2).await;
+        // Give tasks that were spawned but not awaited time to finish (each
+        // started at the latest when `run_all` returned, so within the
+        // longest job's time), and cancelled ones time to be dropped.
+        tokio::time::sleep(LONGEST + Duration::from_millis(50)).await;
         (at_return, watch.count())
     })?;
     let (at_return, later) = ran.value;
