@@ -21,7 +21,10 @@ const TICK: Duration = Duration::from_millis(10);
 /// returned: tasks it spawned and left behind get to run meanwhile, and the
 /// requests they send reach the server after the return, which is how a
 /// check tells "returned before its tasks ran" from "never sent anything".
-const AFTER_RETURN: Duration = Duration::from_millis(50);
+/// Short: such tasks are polled as soon as the check yields, and write
+/// their requests within a millisecond or two (a failing check gives the
+/// server more time to note them, see `judge::returned_early`).
+const AFTER_RETURN: Duration = Duration::from_millis(20);
 
 /// How long after its own time limit a run may take to report before the
 /// check concludes that the runtime's thread is blocked for good: a free

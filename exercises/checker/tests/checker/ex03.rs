@@ -165,7 +165,7 @@ fn blocking_on_a_handle_blocks_for_good() {
     fails_with(
         verdict,
         &[
-            "`run_all` did not return within 2 s",
+            "`run_all` did not return within 1 s",
             "`futures::executor::block_on`",
         ],
     );

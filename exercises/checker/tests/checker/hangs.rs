@@ -48,7 +48,7 @@ fn a_deadlock_times_out_with_a_message() {
     fails_with(
         verdict,
         &[
-            "`fetch_all` did not finish within 1 s",
+            "`fetch_all` did not finish within 0.5 s",
             "a deadlock (a lock held across an `.await`",
             "The delay server saw 1 request.",
         ],
@@ -63,7 +63,7 @@ fn tasks_waiting_for_each_other_time_out_with_a_message() {
     fails_with(
         verdict,
         &[
-            "did not finish within 1 s",
+            "did not finish within 0.5 s",
             "two tasks waiting for each other",
         ],
     );
@@ -95,7 +95,7 @@ fn a_forgotten_await_times_out_with_a_message() {
     fails_with(
         verdict,
         &[
-            "did not finish within 1 s",
+            "did not finish within 0.5 s",
             "a forgotten `.await`",
             "The delay server saw no request.",
         ],
@@ -228,7 +228,7 @@ fn blocking_forever_is_caught_with_a_message() {
     fails_with(
         verdict,
         &[
-            "`fetch_all` did not return within 2 s and the runtime's thread stayed blocked",
+            "`fetch_all` did not return within 1 s and the runtime's thread stayed blocked",
             "something blocks forever",
             "a blocking `recv()`",
         ],

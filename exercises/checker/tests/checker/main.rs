@@ -93,7 +93,7 @@ macro_rules! together {
 }
 
 /// The limit for the hang tests: short, so the suite stays fast.
-pub const LIMIT: Duration = Duration::from_secs(1);
+pub const LIMIT: Duration = Duration::from_millis(500);
 /// A check that hits the limit reports within this (limit + the checker's
 /// grace for a blocked thread + room for a loaded machine).
 pub const REPORTS_WITHIN: Duration = Duration::from_secs(5);
