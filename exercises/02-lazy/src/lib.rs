@@ -9,7 +9,8 @@
 //!
 //! **How it is checked:** `cargo test -p ex02-lazy` runs `notify_all` with
 //! five URLs of a local delay server, and when your function has returned it
-//! asks the server which requests arrived.
+//! asks the server which requests arrived, and whether each had been
+//! answered by then.
 //!
 //! **Hint:** `client.get(url).send()` does not send anything yet: it
 //! returns a future that sends the request when it is polled. Who polls

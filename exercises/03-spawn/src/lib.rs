@@ -8,9 +8,10 @@
 //! task to finish. `tokio::task::JoinSet` does the bookkeeping for many.
 //!
 //! **How it is checked:** `cargo test -p ex03-spawn` hands `run_all` ten
-//! jobs that each sleep 100 ms and note which task they run in and how many
-//! jobs run beside them. Every job must be done when `run_all` returns, all
-//! ten must run at the same time, and each in a task of its own.
+//! jobs that sleep from 100 to 235 ms each, in an order that changes in every
+//! run, and note which task they run in and how many jobs run beside them.
+//! Every job must be done when `run_all` returns, all ten must run at the
+//! same time, and each in a task of its own.
 //!
 //! **Hint:** spawn all the jobs first and keep their handles in a `Vec`;
 //! then await the handles. Awaiting each handle right after spawning it

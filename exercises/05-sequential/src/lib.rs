@@ -1,10 +1,13 @@
 //! # Exercise 5: requests one after the other
 //!
-//! **What to build:** `fetch(client, url)` returns the body of one URL, and
-//! an error if the server answers with an error status such as 404.
+//! **What to build:** `fetch(client, url)` returns the body of one URL,
+//! exactly as the server sent it, and an error if the server answers with
+//! any error status (a 404, a 403, a 500: every 4xx and 5xx).
 //! `fetch_in_order(client, urls)` fetches the URLs one at a time, in order,
 //! and returns their bodies (as if the server allowed only one request at a
-//! time).
+//! time). If a URL fails, `fetch_in_order` returns that URL's error, not the
+//! bodies of the others: no failed URL may be left out or replaced by an
+//! empty body.
 //!
 //! **Reach for:** `client.get(url).send().await?`, then
 //! `.error_for_status()?` and `.text().await?` (chapter 5). `anyhow::Context`
@@ -12,8 +15,9 @@
 //!
 //! **How it is checked:** `cargo test -p ex05-sequential` calls both
 //! functions with URLs of a local delay server whose bodies change in every
-//! run. The server records every request: `fetch_in_order` must never have
-//! two in flight.
+//! run (and start and end with whitespace, which must come back too), and
+//! with URLs that answer 404, 500 and 403. The server records every
+//! request: `fetch_in_order` must never have two in flight.
 //!
 //! **Hint:** to reqwest, a 404 is a perfectly good response; only
 //! `error_for_status()` turns it into an error. In `fetch_in_order`, a

@@ -1,10 +1,11 @@
 //! # Exercise 7: fetch, analyse, and gather with `join_all`
 //!
-//! **What to build:** `ones_and_zeros(client, urls)` fetches every URL at
-//! the same time, counts the one bits and the zero bits of each body with
-//! `count_bits` (CPU work: run it with `spawn_blocking`), and returns the
-//! totals `(ones, zeros)` over all bodies. Any failed request (a 404, say)
-//! makes it return `Err`.
+//! **What to build:** `ones_and_zeros(client, urls, analyse)` fetches every
+//! URL at the same time, counts the one bits and the zero bits of each body
+//! with `analyse(&text)` (CPU work: run it with `spawn_blocking`), and
+//! returns the totals `(ones, zeros)` over all bodies. Any failed request
+//! (a 404, say) makes it return `Err`. In a program, `analyse` is
+//! `count_bits` below: `ones_and_zeros(&client, &urls, count_bits)`.
 //!
 //! **Reach for:** `tokio::spawn` for each URL, `tokio::task::spawn_blocking`
 //! for the analysis, and `futures::future::join_all` to wait for all the
@@ -13,15 +14,17 @@
 //! **How it is checked:** `cargo test -p ex07-join-all` calls your function
 //! with URLs of a local delay server that invents new bodies in every run,
 //! compares your totals with its own count, and checks that the requests
-//! overlapped.
+//! were all in flight at once. The `analyse` it hands you counts like
+//! `count_bits` and notes the thread it runs on: it must never run on the
+//! runtime's own thread, the one that polls your tasks.
 //!
 //! **Hint:** `join_all` over `JoinHandle`s of tasks that return
 //! `anyhow::Result<(u64, u64)>` gives a
 //! `Vec<Result<anyhow::Result<(u64, u64)>, JoinError>>`: the outer `Result`
 //! says whether the task ran to the end, the inner one whether the fetch
 //! worked. `result??` unwraps both in a loop (`try_fold` does it without
-//! one). Inside a `spawn_blocking(move || ...)` closure, pass `&text` to
-//! `count_bits`.
+//! one). `analyse` is a plain `fn` pointer, `Copy`: a `move` closure takes
+//! its own copy, so `spawn_blocking(move || analyse(&text))` just works.
 
 // The parameters are unused until you replace `todo!()`; remove this then.
 #![allow(unused_variables)]
@@ -30,8 +33,12 @@ use anyhow::Context;
 use reqwest::Client;
 
 /// Fetches every URL concurrently and returns the total (ones, zeros) of
-/// the bits of all bodies.
-pub async fn ones_and_zeros(client: &Client, urls: &[String]) -> anyhow::Result<(u64, u64)> {
+/// the bits of all bodies, each counted by `analyse`.
+pub async fn ones_and_zeros(
+    client: &Client,
+    urls: &[String],
+    analyse: fn(&str) -> (u64, u64),
+) -> anyhow::Result<(u64, u64)> {
     todo!()
 }
 

@@ -21,7 +21,7 @@ pub fn returns_the_body(
     let (body, meta) = lab
         .run_sync("fetch_blocking", move || fetch_blocking(&url))?
         .ok()?;
-    crate::judge::bodies_in_order(&meta, &[body], &[target])
+    crate::judge::bodies_returned(&lab, &meta, &[body], &[target])
 }
 
 /// A server that is not there gives `Err`, not a panic: `block_on` hands
@@ -47,10 +47,12 @@ pub fn returns_an_error_for_a_dead_server(
                 body.len()
             ))),
         },
-        Err(d) if d.is_not_started() => Err(d),
-        Err(d) => Err(Diagnosis::new(format!(
-            "{d} For a server that is not there, return the error instead: `block_on` gives \
-             you the future's `Result`, and `?` passes it on."
-        ))),
+        // A panic about the runtime itself says all there is to say.
+        Err(d) if d.is_not_started() || crate::explain::is_runtime_misuse(&d) => Err(d),
+        // Any other panic here is the request's error, unwrapped.
+        Err(d) => Err(d.push(
+            "For a server that is not there, return the error instead: `block_on` gives you \
+             the future's `Result`, and `?` passes it on.",
+        )),
     }
 }

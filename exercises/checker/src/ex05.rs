@@ -3,8 +3,10 @@
 //! `async fn fetch(client: &reqwest::Client, url: &str) ->
 //! anyhow::Result<String>` returns the body of one URL (an error for an
 //! error status); `async fn fetch_in_order(client, urls: &[String]) ->
-//! anyhow::Result<Vec<String>>` fetches them one at a time, in order.
+//! anyhow::Result<Vec<String>>` fetches them one at a time, in order, and
+//! returns the error of a URL that fails instead of the bodies.
 
+use crate::judge::{Failed, Swallowed};
 use crate::lab::{Lab, urls};
 use crate::{Diagnosis, Verdict, judge};
 use reqwest::Client;
@@ -15,6 +17,7 @@ pub const CHECKS: &[&str] = &[
     "fetch_fails_on_a_server_error",
     "returns_the_bodies_in_order",
     "sends_one_request_at_a_time",
+    "reports_a_failed_request",
 ];
 
 /// `fetch(client, url)` returns the body the server sent.
@@ -27,18 +30,61 @@ pub fn fetch_returns_the_body(
     let (body, meta) = lab
         .run_async("fetch", move || async move { fetch(&client, &url).await })?
         .ok()?;
-    judge::bodies_in_order(&meta, &[body], &[target])
+    judge::bodies_returned(&lab, &meta, &[body], &[target])
 }
 
-/// `fetch` gives `Err` when the server answers `404`.
+/// `fetch` gives `Err` for every error status: a `404` (with a page of
+/// text), then a `500` and a `403` (empty bodies), so that code that looks
+/// for one status only, or for client errors only, fails too.
 pub fn fetch_fails_on_a_server_error(
     fetch: impl AsyncFn(&Client, &str) -> anyhow::Result<String> + Send + 'static,
 ) -> Verdict {
     let lab = Lab::start()?;
-    let missing = lab.missing_url();
-    let (client, url) = (lab.client(), missing.clone());
-    let ran = lab.run_async("fetch", move || async move { fetch(&client, &url).await })?;
-    judge::reported_failure("fetch", ran.ok(), &missing)
+    let cases = [
+        (lab.missing_url(), "404 Not Found"),
+        (lab.status_url(500), "500 Internal Server Error"),
+        (lab.status_url(403), "403 Forbidden"),
+    ];
+    let (client, list) = (lab.client(), cases.clone());
+    let ran = lab.run_async("fetch", move || async move {
+        let mut results = Vec::new();
+        for (url, _) in &list {
+            results.push(fetch(&client, url).await);
+        }
+        results
+    })?;
+    for (n, ((url, status), result)) in cases.iter().zip(ran.value).enumerate() {
+        let result =
+            result.map_err(|e| crate::explain::returned_error("fetch", &e, &ran.meta.panics));
+        let failed = Failed {
+            url,
+            status,
+            index: None,
+        };
+        if n == 0 {
+            judge::reported_failure("fetch", result, &failed, |text: &String| {
+                if text.is_empty() {
+                    Swallowed::AsDefault
+                } else {
+                    Swallowed::AsBody
+                }
+            })?;
+            continue;
+        }
+        match result {
+            Ok(_) => {
+                return Err(Diagnosis::new(format!(
+                    "`fetch` returned Err for a 404 but Ok for {status} ({url}): only some \
+                     error statuses were treated as errors. `.error_for_status()` turns every \
+                     4xx and 5xx answer into an error; a test of `status() == 404` (or of \
+                     `is_client_error()`) misses the others."
+                )));
+            }
+            Err(d) if d.message().starts_with("`fetch` returned an error") => {}
+            Err(d) => return Err(d),
+        }
+    }
+    Ok(())
 }
 
 /// `fetch_in_order` returns every body, in the order of `urls`.
@@ -53,7 +99,7 @@ pub fn returns_the_bodies_in_order(
             fetch_in_order(&client, &list).await
         })?
         .ok()?;
-    judge::bodies_in_order(&meta, &bodies, &targets)
+    judge::bodies_returned(&lab, &meta, &bodies, &targets)
 }
 
 /// `fetch_in_order` never has two requests in flight.
@@ -84,4 +130,30 @@ pub fn sends_one_request_at_a_time(
         "{peak} requests were in flight at once: this exercise asks for one after the other. \
          `.await` each request before you send the next (chapter 6 makes them concurrent)."
     )))
+}
+
+/// A URL that answers `404` among others makes `fetch_in_order` return its
+/// error: not the other bodies without it, not an empty body in its place.
+pub fn reports_a_failed_request(
+    fetch_in_order: impl AsyncFn(&Client, &[String]) -> anyhow::Result<Vec<String>> + Send + 'static,
+) -> Verdict {
+    let lab = Lab::start()?;
+    let missing = lab.missing_url();
+    let mut list = urls(&lab.targets(3, 20));
+    list.insert(1, missing.clone());
+    let (client, count) = (lab.client(), list.len());
+    let ran = lab.run_async("fetch_in_order", move || async move {
+        fetch_in_order(&client, &list).await
+    })?;
+    let failed = Failed {
+        url: &missing,
+        status: "404 Not Found",
+        index: Some(1),
+    };
+    judge::reported_failure(
+        "fetch_in_order",
+        ran.ok().map(|(bodies, _)| bodies),
+        &failed,
+        |bodies: &Vec<String>| judge::swallowed_in_list(bodies, count, 1),
+    )
 }

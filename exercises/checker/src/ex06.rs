@@ -5,6 +5,7 @@
 //! returns the bodies in the order of `urls`. The starter awaits each
 //! request inside its loop.
 
+use crate::judge::Failed;
 use crate::lab::{Lab, urls};
 use crate::{Verdict, judge};
 use reqwest::Client;
@@ -34,7 +35,7 @@ pub fn returns_the_bodies_in_order(
             fetch_all(&client, &list).await
         })?
         .ok()?;
-    judge::bodies_in_order(&meta, &bodies, &targets)
+    judge::bodies_returned(&lab, &meta, &bodies, &targets)
 }
 
 /// The requests overlap at the server.
@@ -50,7 +51,7 @@ pub fn requests_run_concurrently(
         })?
         .ok()?;
     judge::overlapped(&lab, &meta, &targets)?;
-    judge::bodies_in_order(&meta, &bodies, &targets)
+    judge::bodies_returned(&lab, &meta, &bodies, &targets)
 }
 
 /// A URL that answers `404` makes `fetch_all` return `Err`.
@@ -61,9 +62,19 @@ pub fn reports_a_failed_request(
     let missing = lab.missing_url();
     let mut list = urls(&lab.targets(3, 50));
     list.insert(1, missing.clone());
-    let client = lab.client();
+    let (client, count) = (lab.client(), list.len());
     let ran = lab.run_async("fetch_all", move || async move {
         fetch_all(&client, &list).await
     })?;
-    judge::reported_failure("fetch_all", ran.ok(), &missing)
+    let failed = Failed {
+        url: &missing,
+        status: "404 Not Found",
+        index: Some(1),
+    };
+    judge::reported_failure(
+        "fetch_all",
+        ran.ok().map(|(bodies, _)| bodies),
+        &failed,
+        |bodies: &Vec<String>| judge::swallowed_in_list(bodies, count, 1),
+    )
 }

@@ -1,20 +1,77 @@
 //! Exercise 7: fetch and analyse, then gather with `join_all`.
 //!
-//! `async fn ones_and_zeros(client: &reqwest::Client, urls: &[String]) ->
-//! anyhow::Result<(u64, u64)>` fetches every URL concurrently, counts the
-//! one bits and zero bits of each body (on the blocking pool) and returns
-//! the totals.
+//! `async fn ones_and_zeros(client: &reqwest::Client, urls: &[String],
+//! analyse: fn(&str) -> (u64, u64)) -> anyhow::Result<(u64, u64)>` fetches
+//! every URL concurrently, counts the one bits and zero bits of each body
+//! with `analyse` (on the blocking pool) and returns the totals.
+//!
+//! The check hands it an `analyse` that counts and notes the thread it ran
+//! on. On the check's single-threaded runtime, tasks are polled on the
+//! thread that runs the runtime; `spawn_blocking` runs its closure on a
+//! thread of the blocking pool instead. So "was the analysis kept off the
+//! runtime?" is a fact the check reads, not a stall it has to provoke (the
+//! bodies are far too small for the ticker to notice an inline count).
 
-use crate::lab::{Lab, Target, urls};
+use crate::judge::{Failed, Swallowed};
+use crate::lab::{Lab, Meta, Target, urls};
 use crate::{Diagnosis, Verdict, judge};
 use reqwest::Client;
+use std::sync::Mutex;
+use std::thread::ThreadId;
 
 /// The checks, in teaching order.
 pub const CHECKS: &[&str] = &[
     "counts_the_bits_of_every_body",
+    "analysis_runs_on_the_blocking_pool",
     "requests_run_concurrently",
     "reports_a_failed_request",
 ];
+
+/// The analysis `ones_and_zeros` is handed: `count_bits` in a program.
+pub type Analysis = fn(&str) -> (u64, u64);
+
+/// Which thread analysed which text: (a hash of the text, the thread).
+/// Checks running side by side share it; each takes out its own bodies'.
+static ANALYSED: Mutex<Vec<(u64, ThreadId)>> = Mutex::new(Vec::new());
+
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The check's `analyse`: counts the bits like `count_bits`, and notes the
+/// thread it runs on.
+fn analyse_noting_the_thread(text: &str) -> (u64, u64) {
+    {
+        let mut seen = ANALYSED.lock().unwrap_or_else(|e| e.into_inner());
+        // Texts of nobody's check (an error page) must not pile up.
+        if seen.len() > 10_000 {
+            seen.drain(..5_000);
+        }
+        seen.push((fnv(text), std::thread::current().id()));
+    }
+    let ones: u64 = text.bytes().map(|b| u64::from(b.count_ones())).sum();
+    (ones, 8 * text.len() as u64 - ones)
+}
+
+/// The threads that analysed each target's body, taken out of the record.
+fn threads(targets: &[Target]) -> Vec<Vec<ThreadId>> {
+    let mut seen = ANALYSED.lock().unwrap_or_else(|e| e.into_inner());
+    targets
+        .iter()
+        .map(|t| {
+            let hash = fnv(&t.body());
+            let mine = seen
+                .iter()
+                .filter(|(h, _)| *h == hash)
+                .map(|(_, thread)| *thread)
+                .collect();
+            seen.retain(|(h, _)| *h != hash);
+            mine
+        })
+        .collect()
+}
 
 /// The totals, counted here over the bodies the server sent.
 fn expected(targets: &[Target]) -> (u64, u64) {
@@ -24,19 +81,22 @@ fn expected(targets: &[Target]) -> (u64, u64) {
     })
 }
 
-fn judge_totals(got: (u64, u64), targets: &[Target], meta: &crate::lab::Meta) -> Verdict {
+fn judge_totals(lab: &Lab, got: (u64, u64), targets: &[Target], meta: &Meta) -> Verdict {
     let want = expected(targets);
     if got == want {
         return Ok(());
     }
     let (bits, want_bits) = (got.0 + got.1, want.0 + want.1);
     let bytes: u64 = targets.iter().map(|t| t.bytes as u64).sum();
+    if bits < want_bits {
+        judge::returned_early(lab, meta, targets)?;
+    }
     let text = if got == (want.1, want.0) {
         String::from("ones and zeros are swapped: return (ones, zeros).")
     } else if bits == bytes {
         format!(
             "ones + zeros = {bits}, the number of bytes, not bits: count the bits of each byte \
-             (`count_bits` does)."
+             (`analyse` does)."
         )
     } else if bits < want_bits {
         format!(
@@ -65,48 +125,116 @@ fn judge_totals(got: (u64, u64), targets: &[Target], meta: &crate::lab::Meta) ->
     )))
 }
 
+fn run(
+    ones_and_zeros: impl AsyncFn(&Client, &[String], Analysis) -> anyhow::Result<(u64, u64)>
+    + Send
+    + 'static,
+    lab: &Lab,
+    list: Vec<String>,
+) -> Result<crate::lab::Ran<anyhow::Result<(u64, u64)>>, Diagnosis> {
+    let client = lab.client();
+    lab.run_async("ones_and_zeros", move || async move {
+        ones_and_zeros(&client, &list, analyse_noting_the_thread).await
+    })
+}
+
 /// The totals equal the bits of the bodies the server sent.
 pub fn counts_the_bits_of_every_body(
-    ones_and_zeros: impl AsyncFn(&Client, &[String]) -> anyhow::Result<(u64, u64)> + Send + 'static,
+    ones_and_zeros: impl AsyncFn(&Client, &[String], Analysis) -> anyhow::Result<(u64, u64)>
+    + Send
+    + 'static,
 ) -> Verdict {
     let lab = Lab::start()?;
     let targets = lab.targets(6, 50);
-    let (client, list) = (lab.client(), urls(&targets));
-    let (got, meta) = lab
-        .run_async("ones_and_zeros", move || async move {
-            ones_and_zeros(&client, &list).await
-        })?
-        .ok()?;
-    judge_totals(got, &targets, &meta)
+    let ran = run(ones_and_zeros, &lab, urls(&targets));
+    threads(&targets);
+    let (got, meta) = ran?.ok()?;
+    judge_totals(&lab, got, &targets, &meta)
+}
+
+/// Every body is analysed by `analyse`, and never on the runtime's thread.
+pub fn analysis_runs_on_the_blocking_pool(
+    ones_and_zeros: impl AsyncFn(&Client, &[String], Analysis) -> anyhow::Result<(u64, u64)>
+    + Send
+    + 'static,
+) -> Verdict {
+    let lab = Lab::start()?;
+    let targets = lab.targets(6, 30);
+    let ran = run(ones_and_zeros, &lab, urls(&targets));
+    let threads = threads(&targets);
+    let (_, meta) = ran?.ok()?;
+    let n = targets.len();
+    let never = threads.iter().filter(|t| t.is_empty()).count();
+    let inline = threads.iter().filter(|t| t.contains(&meta.thread)).count();
+    if inline > 0 {
+        return Err(Diagnosis::new(format!(
+            "the analysis ran on the runtime's thread for {inline} of the {n} bodies: that \
+             thread polls every task of this runtime, so while it counts bits no other request \
+             makes progress (a large text would stall them all). Move it into \
+             `tokio::task::spawn_blocking(move || analyse(&text))` and `.await` the JoinHandle: \
+             the blocking pool has threads of its own for such work.{}",
+            judge::panic_note(&meta.panics)
+        )));
+    }
+    if never > 0 {
+        judge::returned_early(&lab, &meta, &targets)?;
+        return Err(Diagnosis::new(format!(
+            "`analyse` was never called for {never} of the {n} bodies: count each body with \
+             the `analyse` you are given (`spawn_blocking(move || analyse(&text))`), not with \
+             code of your own, so that the check sees where the analysis ran.{}",
+            judge::panic_note(&meta.panics)
+        )));
+    }
+    Ok(())
 }
 
 /// The requests overlap at the server.
 pub fn requests_run_concurrently(
-    ones_and_zeros: impl AsyncFn(&Client, &[String]) -> anyhow::Result<(u64, u64)> + Send + 'static,
+    ones_and_zeros: impl AsyncFn(&Client, &[String], Analysis) -> anyhow::Result<(u64, u64)>
+    + Send
+    + 'static,
 ) -> Verdict {
     let lab = Lab::start()?;
-    let targets = lab.targets(10, 100);
-    let (client, list) = (lab.client(), urls(&targets));
-    let (got, meta) = lab
-        .run_async("ones_and_zeros", move || async move {
-            ones_and_zeros(&client, &list).await
-        })?
-        .ok()?;
+    let targets = lab.targets(10, 150);
+    let ran = run(ones_and_zeros, &lab, urls(&targets));
+    threads(&targets);
+    let (got, meta) = ran?.ok()?;
     judge::overlapped(&lab, &meta, &targets)?;
-    judge_totals(got, &targets, &meta)
+    judge_totals(&lab, got, &targets, &meta)
 }
 
 /// A URL that answers `404` makes `ones_and_zeros` return `Err`.
 pub fn reports_a_failed_request(
-    ones_and_zeros: impl AsyncFn(&Client, &[String]) -> anyhow::Result<(u64, u64)> + Send + 'static,
+    ones_and_zeros: impl AsyncFn(&Client, &[String], Analysis) -> anyhow::Result<(u64, u64)>
+    + Send
+    + 'static,
 ) -> Verdict {
     let lab = Lab::start()?;
     let missing = lab.missing_url();
-    let mut list = urls(&lab.targets(3, 50));
+    let targets = lab.targets(3, 50);
+    let mut list = urls(&targets);
     list.insert(2, missing.clone());
-    let client = lab.client();
-    let ran = lab.run_async("ones_and_zeros", move || async move {
-        ones_and_zeros(&client, &list).await
-    })?;
-    judge::reported_failure("ones_and_zeros", ran.ok(), &missing)
+    let ran = run(ones_and_zeros, &lab, list);
+    threads(&targets);
+    let failed = Failed {
+        url: &missing,
+        status: "404 Not Found",
+        index: Some(2),
+    };
+    let good = expected(&targets);
+    judge::reported_failure(
+        "ones_and_zeros",
+        ran?.ok().map(|(got, _)| got),
+        &failed,
+        |got: &(u64, u64)| {
+            let (bits, good_bits) = (got.0 + got.1, good.0 + good.1);
+            if *got == good {
+                Swallowed::LeftOut
+            } else if bits > good_bits {
+                Swallowed::AsBody
+            } else {
+                Swallowed::Unknown
+            }
+        },
+    )
 }

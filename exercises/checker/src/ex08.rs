@@ -28,7 +28,7 @@ pub fn returns_the_body(
             fetch_after(&client, &url, Duration::from_millis(100)).await
         })?
         .ok()?;
-    judge::bodies_in_order(&meta, &[body], &[target])
+    judge::bodies_returned(&lab, &meta, &[body], &[target])
 }
 
 /// The request reaches the server only after the pause.

@@ -100,8 +100,10 @@ pub(crate) fn blocked_for_good(
     let mut text = format!(
         "`{call}` did not return within {} and the runtime's thread stayed blocked the whole \
          time, so not even the check's timeout could run: something blocks forever. Usual \
-         causes: a `std::sync::Mutex` locked twice, a blocking `recv()` or `join()`, \
-         `std::thread::sleep` for a very long time, a loop that never reaches an `.await`. \
+         causes: `futures::executor::block_on` (or another executor's) inside async code, \
+         which parks the thread that should drive the very future it waits for; a \
+         `std::sync::Mutex` locked twice; a blocking `recv()` or `join()`; \
+         `std::thread::sleep` for a very long time; a loop that never reaches an `.await`. \
          {server_saw}",
         secs(waited)
     );
@@ -134,35 +136,47 @@ pub(crate) fn secs(d: Duration) -> String {
     }
 }
 
-/// What tokio's own panic messages mean for the learner.
+/// What tokio's own panic messages mean for the learner: the words of the
+/// panic, and the sentence that explains them.
+const TOKIO_HINTS: &[(&[&str], &str)] = &[
+    (
+        &["Cannot start a runtime from within a runtime"],
+        "Your code started a runtime (or called `block_on`) inside async code that already \
+         runs on one: inside an async fn, `.await` the future instead.",
+    ),
+    (
+        &["can call blocking only when running on the multi-threaded runtime"],
+        "`block_in_place` needs the multi-threaded runtime, and the check runs your code on \
+         a single-threaded one: use `tokio::task::spawn_blocking` and `.await` its handle.",
+    ),
+    (
+        &["IO is disabled", "timers are disabled"],
+        "The runtime was built without its drivers: add `.enable_all()` to the runtime \
+         Builder (`Runtime::new()` enables them for you).",
+    ),
+    (
+        &["no reactor running", "context of a Tokio"],
+        "This code needs a tokio runtime but ran outside one: start a runtime and \
+         `block_on` the future, or call it from async code.",
+    ),
+    (
+        &["Cannot drop a runtime"],
+        "A runtime was dropped inside async code: build and drop runtimes only in plain, \
+         non-async functions.",
+    ),
+];
+
 fn tokio_hint(message: &str) -> Option<&'static str> {
-    let m = message;
-    if m.contains("Cannot start a runtime from within a runtime") {
-        Some(
-            "Your code started a runtime (or called `block_on`) inside async code that already \
-             runs on one: inside an async fn, `.await` the future instead.",
-        )
-    } else if m.contains("can call blocking only when running on the multi-threaded runtime") {
-        Some(
-            "`block_in_place` needs the multi-threaded runtime, and the check runs your code on \
-             a single-threaded one: use `tokio::task::spawn_blocking` and `.await` its handle.",
-        )
-    } else if m.contains("IO is disabled") || m.contains("timers are disabled") {
-        Some(
-            "The runtime was built without its drivers: add `.enable_all()` to the runtime \
-             Builder (`Runtime::new()` enables them for you).",
-        )
-    } else if m.contains("no reactor running") || m.contains("context of a Tokio") {
-        Some(
-            "This code needs a tokio runtime but ran outside one: start a runtime and \
-             `block_on` the future, or call it from async code.",
-        )
-    } else if m.contains("Cannot drop a runtime") {
-        Some(
-            "A runtime was dropped inside async code: build and drop runtimes only in plain, \
-             non-async functions.",
-        )
-    } else {
-        None
-    }
+    TOKIO_HINTS
+        .iter()
+        .find(|(words, _)| words.iter().any(|w| message.contains(w)))
+        .map(|(_, hint)| *hint)
+}
+
+/// The diagnosis explains a misuse of tokio's runtime (one of the hints
+/// above), not a failure of the code's own work.
+pub(crate) fn is_runtime_misuse(d: &Diagnosis) -> bool {
+    TOKIO_HINTS
+        .iter()
+        .any(|(_, hint)| d.message().contains(hint))
 }

@@ -17,16 +17,28 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// How often the ticker beside the learner's code wakes up.
 const TICK: Duration = Duration::from_millis(10);
 
+/// How long the runtime keeps running after the learner's function has
+/// returned: tasks it spawned and left behind get to run meanwhile, and the
+/// requests they send reach the server after the return, which is how a
+/// check tells "returned before its tasks ran" from "never sent anything".
+/// Short: such tasks are polled as soon as the check yields, and write
+/// their requests within a millisecond or two (a failing check gives the
+/// server more time to note them, see `judge::returned_early`).
+const AFTER_RETURN: Duration = Duration::from_millis(20);
+
 /// How long after its own time limit a run may take to report before the
 /// check concludes that the runtime's thread is blocked for good: a free
-/// runtime reports at the limit, give or take a few milliseconds.
+/// runtime reports at the limit, give or take a few milliseconds (a loaded
+/// machine adds tens of them, not a second).
 fn grace(limit: Duration) -> Duration {
-    limit.min(Duration::from_secs(2))
+    limit.min(Duration::from_secs(1))
 }
 
 /// A check's delay server and its random-ish names.
 pub(crate) struct Lab {
     server: Option<DelayServer>,
+    /// Servers that answer one error status each, started on demand.
+    status_servers: std::cell::RefCell<Vec<course::testing::StatusServer>>,
     runtime: Option<tokio::runtime::Runtime>,
     run: String,
     rng: Cell<u64>,
@@ -70,6 +82,7 @@ impl Lab {
         let seed = seed();
         Ok(Lab {
             server: Some(server),
+            status_servers: std::cell::RefCell::new(Vec::new()),
             runtime: Some(runtime),
             run: format!("run-{:012x}", seed & 0xffff_ffff_ffff),
             rng: Cell::new(seed | 1),
@@ -93,9 +106,31 @@ impl Lab {
     }
 
     /// A URL that answers after `ms` with a body unique to this run.
+    ///
+    /// Every body starts and ends with whitespace (a space or a newline), so
+    /// code that trims what it fetched never returns the server's body: the
+    /// path is chosen among a few candidates for its first character, and
+    /// the size so that the body ends just after a space or a newline
+    /// (a shorter body is a prefix of a longer one, see `body_for`).
     pub fn target(&self, ms: u64, label: impl std::fmt::Display) -> Target {
-        let path = format!("/delay/{ms}/url/{}/{label}", self.run);
-        let bytes = 512 + (self.random() % 3584) as usize;
+        let at_least = 512 + (self.random() % 3584) as usize;
+        let white = |b: u8| b == b' ' || b == b'\n';
+        let mut attempt = 0_u32;
+        let (path, bytes) = loop {
+            let path = match attempt {
+                0 => format!("/delay/{ms}/url/{}/{label}", self.run),
+                n => format!("/delay/{ms}/url/{}/{label}-{n}", self.run),
+            };
+            attempt += 1;
+            let body = mock_server::body_for(&path, at_least + 512);
+            let bytes = body.as_bytes();
+            if !white(bytes[0]) {
+                continue;
+            }
+            if let Some(end) = bytes[at_least..].iter().position(|&b| white(b)) {
+                break (path, at_least + end + 1);
+            }
+        };
         Target {
             url: format!("{}{path}?bytes={bytes}", self.server().base_url()),
             path,
@@ -109,9 +144,19 @@ impl Lab {
         (0..count).map(|i| self.target(ms, i)).collect()
     }
 
-    /// A URL the server answers with `404 Not Found`, at once.
+    /// A URL the server answers with `404 Not Found`, at once (with a page
+    /// of text that lists the routes it does serve).
     pub fn missing_url(&self) -> String {
         format!("{}/missing/{}", self.server().base_url(), self.run)
+    }
+
+    /// A URL that answers `status` (a 500, a 403), at once, with an empty
+    /// body, from a server of its own.
+    pub fn status_url(&self, status: u16) -> String {
+        let server = course::testing::StatusServer::start(status);
+        let url = format!("{}/status/{status}/{}", server.url(), self.run);
+        self.status_servers.borrow_mut().push(server);
+        url
     }
 
     /// What the server saw so far.
@@ -167,15 +212,25 @@ impl Lab {
                 let started = Instant::now();
                 let result = tokio::time::timeout(
                     limit,
-                    AssertUnwindSafe(async move { make().await }).catch_unwind(),
+                    AssertUnwindSafe(async move {
+                        let value = make().await;
+                        (value, started.elapsed())
+                    })
+                    .catch_unwind(),
                 )
                 .await;
-                let took = started.elapsed();
+                if let Ok(Ok(_)) = result {
+                    // Whatever the function left running runs now.
+                    tokio::time::sleep(AFTER_RETURN).await;
+                }
                 let stall = ticker.stop().stall();
-                let result = match result {
-                    Ok(Ok(value)) => Finished::Value(value),
-                    Ok(Err(payload)) => Finished::Panicked(panics::payload_text(&*payload)),
-                    Err(_) => Finished::TimedOut,
+                let (result, took) = match result {
+                    Ok(Ok((value, took))) => (Finished::Value(value), took),
+                    Ok(Err(payload)) => (
+                        Finished::Panicked(panics::payload_text(&*payload)),
+                        started.elapsed(),
+                    ),
+                    Err(_) => (Finished::TimedOut, started.elapsed()),
                 };
                 Outcome {
                     result,
@@ -284,6 +339,7 @@ impl Drop for Lab {
         // The server first (it stops on a plain thread), then its runtime,
         // without waiting for anything left on it.
         drop(self.server.take());
+        self.status_servers.borrow_mut().clear();
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
@@ -311,9 +367,10 @@ pub(crate) struct Meta {
     pub call: String,
     /// When the learner's future was first polled.
     pub started: Instant,
-    /// How long it took to finish.
+    /// How long it took to return.
     pub took: Duration,
-    /// The ticker's longest wait beyond its period.
+    /// The ticker's longest wait beyond its period (also over the moment
+    /// after the return, when tasks left behind run).
     pub stall: Duration,
     /// The runtime's thread.
     pub thread: ThreadId,
@@ -326,6 +383,13 @@ pub(crate) struct Meta {
 pub(crate) struct Ran<T> {
     pub value: T,
     pub meta: Meta,
+}
+
+impl Meta {
+    /// When the function returned.
+    pub fn returned(&self) -> Instant {
+        self.started + self.took
+    }
 }
 
 impl<X> Ran<anyhow::Result<X>> {

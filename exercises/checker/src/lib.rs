@@ -73,6 +73,18 @@ impl Diagnosis {
     pub fn is_not_started(&self) -> bool {
         self.message.contains(NOT_STARTED)
     }
+
+    /// Adds more to the explanation: a sentence, or a picture of the run
+    /// (a diagnosis stays composable: each part adds to the one before).
+    pub(crate) fn push(mut self, more: &str) -> Diagnosis {
+        if !more.is_empty() {
+            if !self.message.is_empty() && !more.starts_with('\n') {
+                self.message.push(' ');
+            }
+            self.message.push_str(more);
+        }
+        self
+    }
 }
 
 impl fmt::Display for Diagnosis {
@@ -90,18 +102,31 @@ pub type Verdict = Result<(), Diagnosis>;
 /// progress view looks for them in the test output.
 pub const NOT_STARTED: &str = "is still `todo!()`";
 
-/// Panics with the diagnosis if the check failed: the `#[test]`s that the
-/// `check_exNN!` macros write end with this.
+/// Fails the test with the diagnosis if the check failed: the `#[test]`s
+/// that the `check_exNN!` macros write end with this.
+///
+/// The learner sees the diagnosis and nothing else: the message is printed
+/// as a panic would print it (`thread '...' panicked at ...:`, which the
+/// progress view reads), and the test then unwinds without calling the
+/// panic hook, so that `RUST_BACKTRACE=1` adds no backtrace of the checker's
+/// own frames under it.
 #[track_caller]
 pub fn expect(verdict: Verdict) {
     if let Err(diagnosis) = verdict {
-        panic!("{diagnosis}");
+        let at = std::panic::Location::caller();
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("<unnamed>");
+        // `eprintln!` on a test's thread goes to the test's captured output.
+        eprintln!("thread '{name}' panicked at {at}:\n{diagnosis}");
+        std::panic::resume_unwind(Box::new(diagnosis.to_string()));
     }
 }
 
 /// How long a learner's function may run in a check before it counts as
-/// hanging. Generous: the checks themselves take well under a second each.
-pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(10);
+/// hanging. The checks themselves take well under a second each, and a
+/// learner's sequential version of one at most about two and a half: a
+/// hang is reported within a few seconds.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(4);
 
 thread_local! {
     static TIME_LIMIT: Cell<Option<Duration>> = const { Cell::new(None) };
@@ -275,7 +300,7 @@ macro_rules! check_ex05 {
         $crate::__tests!(ex05, $k::fetch;
             fetch_returns_the_body, fetch_fails_on_a_server_error);
         $crate::__tests!(ex05, $k::fetch_in_order;
-            returns_the_bodies_in_order, sends_one_request_at_a_time);
+            returns_the_bodies_in_order, sends_one_request_at_a_time, reports_a_failed_request);
     };
 }
 
@@ -293,7 +318,8 @@ macro_rules! check_ex06 {
 macro_rules! check_ex07 {
     ($k:ident) => {
         $crate::__tests!(ex07, $k::ones_and_zeros;
-            counts_the_bits_of_every_body, requests_run_concurrently, reports_a_failed_request);
+            counts_the_bits_of_every_body, analysis_runs_on_the_blocking_pool,
+            requests_run_concurrently, reports_a_failed_request);
     };
 }
 

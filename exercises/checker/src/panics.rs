@@ -70,12 +70,16 @@ fn install() {
             let thread = std::thread::current();
             match thread.name() {
                 Some(name) if name.starts_with(PREFIX) => {
+                    let location = match info.location() {
+                        Some(l) if is_foreign(l.file()) => {
+                            learners_frame().unwrap_or_else(|| place(l))
+                        }
+                        Some(l) => place(l),
+                        None => learners_frame().unwrap_or_default(),
+                    };
                     let record = PanicRecord {
                         message: payload_text(info.payload()),
-                        location: info
-                            .location()
-                            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
-                            .unwrap_or_default(),
+                        location,
                     };
                     RECORDS
                         .lock()
@@ -86,4 +90,48 @@ fn install() {
             }
         }));
     });
+}
+
+fn place(l: &std::panic::Location<'_>) -> String {
+    format!("{}:{}:{}", l.file(), l.line(), l.column())
+}
+
+/// A source file that is not the learner's: the standard library's, a
+/// dependency's in the cargo registry (tokio's, reqwest's), or the
+/// checker's own code around the learner's.
+fn is_foreign(file: &str) -> bool {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let checker_src = manifest.join("src");
+    // A relative path is relative to the workspace root (panic locations)
+    // or to the test's directory (backtraces): try both.
+    let roots = [
+        manifest.ancestors().nth(2).map(|r| r.to_path_buf()),
+        std::env::current_dir().ok(),
+    ];
+    let in_checker = roots
+        .iter()
+        .flatten()
+        .any(|root| root.join(file).starts_with(&checker_src));
+    file.starts_with("/rustc/")
+        || file.starts_with("library/")
+        || file.contains("/.cargo/registry/")
+        || file.contains("/.cargo/git/")
+        || file.contains("/.rustup/")
+        || in_checker
+}
+
+/// Where the learner's own code was when a panic went off inside a
+/// dependency (tokio panics in its own sources when there is no runtime):
+/// the first frame of the backtrace with a source file of the learner's.
+/// Dependencies are built without debug info, so their frames have no file.
+fn learners_frame() -> Option<String> {
+    let trace = std::backtrace::Backtrace::force_capture().to_string();
+    trace.lines().find_map(|line| {
+        let at = line.trim_start().strip_prefix("at ")?;
+        let at = at.strip_prefix("./").unwrap_or(at);
+        // `file:line:column`: the file is everything before the last two.
+        let mut parts = at.rsplitn(3, ':');
+        let (_col, _line, file) = (parts.next()?, parts.next()?, parts.next()?);
+        (!is_foreign(file)).then(|| at.to_string())
+    })
 }

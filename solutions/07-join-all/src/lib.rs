@@ -5,16 +5,22 @@ use futures::future::join_all;
 use reqwest::Client;
 
 /// Fetches every URL concurrently and returns the total (ones, zeros) of
-/// the bits of all bodies.
-pub async fn ones_and_zeros(client: &Client, urls: &[String]) -> anyhow::Result<(u64, u64)> {
+/// the bits of all bodies, each counted by `analyse` (`count_bits` below,
+/// in a program).
+pub async fn ones_and_zeros(
+    client: &Client,
+    urls: &[String],
+    analyse: fn(&str) -> (u64, u64),
+) -> anyhow::Result<(u64, u64)> {
     let tasks = urls.iter().map(|url| {
         let (client, url) = (client.clone(), url.clone());
         tokio::spawn(async move {
             let text = fetch(&client, &url).await?;
             // The analysis is CPU work: on the blocking pool it cannot
-            // stall the tasks that wait for the other responses. The
-            // closure owns `text` (`move`) and lends it to `count_bits`.
-            let counts = tokio::task::spawn_blocking(move || count_bits(&text)).await?;
+            // stall the tasks that wait for the other responses (here, the
+            // runtime's thread polls every task). The closure owns `text`
+            // (`move`) and lends it to `analyse`, a `Copy` fn pointer.
+            let counts = tokio::task::spawn_blocking(move || analyse(&text)).await?;
             anyhow::Ok(counts)
         })
     });

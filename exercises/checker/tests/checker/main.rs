@@ -1,11 +1,24 @@
-//! Tests of the checker itself: it accepts every correct approach a
-//! learner may take (`approaches`), and it fails each usual mistake, within
-//! its time limit, with the diagnosis a learner needs (`mistakes`).
+//! Tests of the checker itself, a catalogue per exercise (`ex01` ...): the
+//! checks accept every correct approach a learner may take, and fail each
+//! usual mistake, within the time limit, with the diagnosis a learner needs
+//! (its words are asserted). `hangs` holds the general failures (deadlocks,
+//! threads blocked for good, panics in tasks); `mistakes` and `approaches`
+//! the ones of chapter 9.
 
 mod approaches;
+mod ex01;
+mod ex02;
+mod ex03;
+mod ex04;
+mod ex05;
+mod ex06;
+mod ex07;
+mod ex08;
 mod ex09_bounded;
 mod ex09_timeout;
+mod hangs;
 mod mistakes;
+mod report;
 
 use anyhow::Context;
 use checker::Verdict;
@@ -45,6 +58,47 @@ pub fn fails_with(verdict: Verdict, words: &[&str]) -> String {
         }
     }
 }
+
+/// The check fails with all of `words`, and none of `absent` (a hint that
+/// does not apply).
+#[track_caller]
+pub fn fails_without(verdict: Verdict, words: &[&str], absent: &[&str]) -> String {
+    let message = fails_with(verdict, words);
+    for w in absent {
+        assert!(
+            !message.contains(w),
+            "the diagnosis holds {w:?}:\n{message}"
+        );
+    }
+    message
+}
+
+/// Runs `checks` at the same time, each on a thread of its own, and fails
+/// if any of them failed (its message is printed by its thread). The
+/// checks mostly wait on timers and the delay server, so running a
+/// test's few checks side by side keeps the catalogue fast.
+pub fn together(checks: Vec<Box<dyn FnOnce() + Send + '_>>) {
+    std::thread::scope(|scope| {
+        for check in checks {
+            scope.spawn(check);
+        }
+    });
+}
+
+/// `together!(a, b, c)`: the expressions, each as one of [`together`]'s
+/// checks.
+#[macro_export]
+macro_rules! together {
+    ($($check:expr),+ $(,)?) => {
+        $crate::together(vec![$(Box::new(move || { $check; })),+])
+    };
+}
+
+/// The limit for the hang tests: short, so the suite stays fast.
+pub const LIMIT: Duration = Duration::from_millis(500);
+/// A check that hits the limit reports within this (limit + the checker's
+/// grace for a blocked thread + room for a loaded machine).
+pub const REPORTS_WITHIN: Duration = Duration::from_secs(5);
 
 /// Runs `check` with a time limit of `limit` and asserts that it came back
 /// within `within` (a hang must not hang the check).
