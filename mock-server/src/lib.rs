@@ -142,8 +142,10 @@ impl Builder {
         self
     }
 
-    /// Log one `info` line per request (arrival, delay, path). Default off,
-    /// so that chapters' own logs stay readable.
+    /// Log one `info` line per request (arrival, delay, path), for the
+    /// first 20 requests of each second; the others are counted in one
+    /// line when the second is over, so that a flood costs almost nothing.
+    /// Default off, so that chapters' own logs stay readable.
     pub fn log_requests(mut self, on: bool) -> Self {
         self.log_requests = on;
         self
@@ -203,6 +205,8 @@ impl Builder {
             max_bytes_in_flight: self.max_bytes_in_flight,
             header_timeout: self.header_timeout,
             idle_timeout: self.idle_timeout,
+            log_second: AtomicU64::new(0),
+            log_count: AtomicU64::new(0),
             servers: Mutex::new(None),
         });
         let mut workers = Vec::with_capacity(self.workers);
@@ -260,6 +264,10 @@ pub(crate) struct Shared {
     pub(crate) max_bytes_in_flight: usize,
     pub(crate) header_timeout: Option<Duration>,
     pub(crate) idle_timeout: Option<Duration>,
+    /// The second of the server's life whose requests `log_count` counts,
+    /// for logging at most `LOG_PER_SECOND` of them.
+    pub(crate) log_second: AtomicU64,
+    pub(crate) log_count: AtomicU64,
     /// The running workers; `None` once the handle was dropped, so that a
     /// watchdog restart racing with the drop cannot bring them back.
     pub(crate) servers: Mutex<Option<Vec<Worker>>>,

@@ -358,7 +358,7 @@ async fn handle(
         },
         other => (other, status, delay, drip, Reservation::none(&shared)),
     };
-    if shared.log_requests {
+    if shared.log_requests && sampled(&shared, arrived) {
         log_request(&shared, arrived, status, delay, drip, &path);
     }
     let number = shared.recorder.lock().unwrap().push(RequestRecord {
@@ -396,6 +396,38 @@ async fn handle(
         .body(body)
         .expect("a status and a fixed header are valid");
     Ok(response)
+}
+
+/// At most this many requests are logged one by one in each second of the
+/// server's life; the rest are counted, and the count is logged when the
+/// second is over. A learner watching a few requests sees each of them;
+/// a flood costs a few atomic operations per request instead of a line.
+pub(crate) const LOG_PER_SECOND: u64 = 20;
+
+/// Whether to log this request on a line of its own (see
+/// [`LOG_PER_SECOND`]). Logs the count of the previous second's unlogged
+/// requests when a new second begins.
+fn sampled(shared: &Shared, arrived: Instant) -> bool {
+    let second = arrived.saturating_duration_since(shared.started).as_secs();
+    let current = shared.log_second.load(Ordering::Relaxed);
+    if second > current
+        && shared
+            .log_second
+            .compare_exchange(current, second, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        let seen = shared.log_count.swap(0, Ordering::Relaxed);
+        if seen > LOG_PER_SECOND {
+            log::info!(
+                "{:>9}   ... and {} more requests from {current} s to {} s, not logged one \
+                 by one (at most {LOG_PER_SECOND} a second are)",
+                "",
+                seen - LOG_PER_SECOND,
+                current + 1
+            );
+        }
+    }
+    shared.log_count.fetch_add(1, Ordering::Relaxed) < LOG_PER_SECOND
 }
 
 /// One line per request: when it came, its status, delay and path.
