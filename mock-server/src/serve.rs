@@ -196,7 +196,7 @@ async fn accept_loop(
 ) {
     let http = Arc::new(http_builder());
     // One descriptor kept in reserve, to shed a connection with.
-    let mut reserve = std::fs::File::open("/dev/null").ok();
+    let mut reserve = Reserve::open();
     let mut short_since: Option<Instant> = None;
     let mut shed = 0_u64;
     let mut pause = Duration::from_millis(5);
@@ -221,8 +221,8 @@ async fn accept_loop(
                     shed = 0;
                 }
                 pause = Duration::from_millis(5);
-                if reserve.is_none() {
-                    reserve = std::fs::File::open("/dev/null").ok();
+                if !matches!(reserve, Some(Reserve::Null(_))) {
+                    reserve = Reserve::open();
                 }
                 accepted.fetch_add(1, Ordering::Relaxed);
                 tokio::spawn(serve_connection(
@@ -240,24 +240,52 @@ async fn accept_loop(
                     Instant::now()
                 });
                 if since.elapsed() >= SHED_AFTER && reserve.take().is_some() {
-                    // The reserve's descriptor is free for this one accept;
-                    // a zero linger makes the close a reset, at once.
-                    if let Ok((stream, _)) = listener.accept().await {
-                        let _ = stream.set_zero_linger();
-                        drop(stream);
-                        shed += 1;
-                    }
-                    reserve = std::fs::File::open("/dev/null").ok();
+                    // The reserve's descriptor is now free for this one
+                    // accept. The connection that could not be accepted may
+                    // be gone meanwhile: never wait here for a new one (nor
+                    // miss the stop signal).
+                    let one = tokio::time::timeout(Duration::from_millis(5), listener.accept());
+                    reserve = match one.await {
+                        // Closed for writing, the client sees the end at
+                        // once; the socket itself is kept as the next
+                        // reserve, so that no other thread can take the
+                        // descriptor meanwhile and leave none to shed with.
+                        Ok(Ok((stream, _))) => {
+                            shed += 1;
+                            stream.into_std().ok().map(|stream| {
+                                let _ = stream.shutdown(std::net::Shutdown::Both);
+                                Reserve::Shed(stream)
+                            })
+                        }
+                        _ => Reserve::open(),
+                    };
                     // Shed the queue without pausing: each client waiting
                     // there learns at once that it will not be served. Once
                     // the queue is empty, `accept` waits: no spinning.
                     continue;
                 }
-                tokio::time::sleep(pause).await;
+                tokio::select! {
+                    biased;
+                    _ = stopped.changed() => return,
+                    () = tokio::time::sleep(pause) => {}
+                }
                 pause = (pause * 2).min(Duration::from_millis(100));
             }
             Err(_) => {}
         }
+    }
+}
+
+/// A descriptor held back so that a connection can be accepted (and shed)
+/// when none is free: `/dev/null`, or the last connection shed.
+enum Reserve {
+    Null(#[allow(dead_code)] std::fs::File),
+    Shed(#[allow(dead_code)] std::net::TcpStream),
+}
+
+impl Reserve {
+    fn open() -> Option<Reserve> {
+        std::fs::File::open("/dev/null").ok().map(Reserve::Null)
     }
 }
 

@@ -572,6 +572,36 @@ fn flood_child() {
         out_of_files >= 40,
         "the flood never ran out of descriptors ({most_held} connections held)"
     );
+    // Stay out of descriptors past the second after which the server sheds
+    // waiting connections, with one request waiting: it is answered (if a
+    // descriptor came free: closing our connections frees the server's
+    // too, a moment later) or shed at once, never kept waiting.
+    std::thread::sleep(Duration::from_millis(1200));
+    held.pop();
+    let mut waiting = TcpStream::connect_timeout(&addr, Duration::from_secs(1))
+        .expect("a connection waits in the queue");
+    waiting
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("sets a timeout");
+    let _ = std::io::Write::write_all(
+        &mut waiting,
+        b"GET /delay/0?bytes=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    let mut answer = Vec::new();
+    let outcome = std::io::Read::read_to_end(&mut waiting, &mut answer);
+    assert!(
+        outcome.is_ok()
+            || matches!(&outcome, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "a request waiting while descriptors stay short is answered or shed at once, \
+         not kept waiting: {outcome:?} after {} bytes",
+        answer.len()
+    );
+    let waited = if answer.starts_with(b"HTTP/1.1 200") {
+        "answered"
+    } else {
+        "shed"
+    };
+    drop(waiting);
     drop(held);
     std::thread::sleep(Duration::from_millis(200));
 
@@ -596,11 +626,19 @@ fn flood_child() {
         0,
         "no accept loop died, so nothing had to be restarted"
     );
+    // Stopping does not wait on anything the flood left behind.
+    let stopping = Instant::now();
+    drop(server);
+    let stopped = stopping.elapsed();
+    assert!(
+        stopped < Duration::from_secs(2),
+        "the server took {stopped:?} to stop after the flood"
+    );
     println!(
         "flood-child: {out_of_files} EMFILE in {flood_took:?} with {most_held} connections \
-         held; afterwards both workers accepted ({grew:?} of 60)"
+         held, a waiting request {waited}; afterwards both workers accepted ({grew:?} of 60); \
+         stopped in {stopped:?}"
     );
-    drop(server);
 }
 
 /// A worker whose accept loop ends for any reason is noticed by the
