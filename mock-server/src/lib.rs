@@ -20,14 +20,17 @@
 //! [`DelayServer::peak_in_flight`] counts a body still being read as in
 //! flight.
 //!
-//! The server is served by hyper, with an accept loop of its own on each
-//! worker thread (see `serve.rs` for why not wiremock's server). It is
-//! dropped safely anywhere, listens with a large backlog, never stops
-//! accepting on an accept error (it pauses while descriptors are short), has
+//! The routes are served by hyper, with an accept loop of our own on each
+//! worker thread (`serve.rs` says why not wiremock's server; `accept.rs`
+//! holds the accept loop). The server is dropped safely anywhere, listens
+//! with a large backlog, never stops accepting on an accept error (it
+//! pauses while descriptors are short, then sheds waiting connections), has
 //! a watchdog that restarts a worker whose accept loop died, really stops
-//! when dropped, makes large bodies as it sends them, and keeps a bounded
-//! record of requests.
+//! when dropped, has header-read and idle timeouts, caps the body bytes in
+//! flight, makes large bodies as it sends them, and keeps a bounded record
+//! of requests.
 
+mod accept;
 mod body;
 mod record;
 mod routes;
@@ -38,8 +41,8 @@ pub use routes::{
     DEFAULT_BODY_BYTES, MAX_BODY_BYTES, MAX_DELAY_MS, ROUTES_HELP, Route, body_for, route,
 };
 
+use accept::Worker;
 use record::Recorder;
-use serve::Worker;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -220,7 +223,7 @@ impl Builder {
             let weak = Arc::downgrade(&shared);
             let thread = std::thread::Builder::new()
                 .name("delay-server-watchdog".into())
-                .spawn(move || serve::watchdog(addr, every, weak, stopped))
+                .spawn(move || accept::watchdog(addr, every, weak, stopped))
                 .map_err(|e| StartError::Io(addr, e))?;
             Ok::<_, StartError>((stop, thread))
         });
