@@ -700,8 +700,10 @@ fn scale_section(settings: &Settings, findings: &mut Findings) -> Vec<Row> {
             if died {
                 " An accept loop died and the watchdog restarted it."
             } else {
-                " The server pauses accepting while descriptors are short and never drops a connection it accepted; the \
-                 errors are the client's own connects failing for want of descriptors."
+                " The server pauses accepting while descriptors are short and never drops a request it is answering; \
+                 after a second short of them it sheds the connections still waiting in its queue with a fast close \
+                 (\"connection closed before message completed\", \"reset\"), and the client's own connects can fail \
+                 for want of descriptors too (\"Too many open files\")."
             }
         ));
     }
