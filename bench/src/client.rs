@@ -142,6 +142,18 @@ async fn measure(plan: ClientPlan) -> Result<String, String> {
         sys::cpu_time(None),
         plan.server_pid.and_then(|p| sys::cpu_time(Some(p))),
     );
+    // The server's own CPU: its process, or its worker threads when it
+    // runs inside this one.
+    let server_cpu = || match plan.server_pid {
+        Some(pid) => sys::cpu_time(Some(pid)).map(|(user, system)| user + system),
+        None => sys::threads_cpu("delay-server"),
+    };
+    let server_cpu_before = server_cpu();
+    // A few descriptors kept back: with 10,000 requests in one process the
+    // table can be full when the run ends, and reading /proc needs some.
+    let reserve: Vec<std::fs::File> = (0..8)
+        .filter_map(|_| std::fs::File::open("/dev/null").ok())
+        .collect();
     let started = Instant::now();
     let outcomes = match plan.k {
         None if plan.raw => {
@@ -158,6 +170,13 @@ async fn measure(plan: ClientPlan) -> Result<String, String> {
         }
     };
     let wall = started.elapsed();
+    drop(reserve);
+    let server_cpu_s = match (server_cpu_before, server_cpu()) {
+        (Some(before), Some(after)) => {
+            format!("{:.3}", (after.saturating_sub(before)).as_secs_f64())
+        }
+        _ => String::new(),
+    };
     let cpu_after = (
         sys::cpu_time(None),
         plan.server_pid.and_then(|p| sys::cpu_time(Some(p))),
@@ -231,6 +250,7 @@ async fn measure(plan: ClientPlan) -> Result<String, String> {
             ),
             ("cpu", cpu),
             ("cpu_total", format!("{cpu_total:.2}")),
+            ("server_cpu_s", server_cpu_s),
             (
                 "restarts",
                 if restarts > 0 {

@@ -3,8 +3,10 @@
 //! The patterns are written here the way the chapters write them: two
 //! awaits one after the other; two spawned tasks whose handles are awaited;
 //! ten spawned tasks, each reading a body and counting its bits in
-//! `spawn_blocking`, collected with `join_all`. Each round gets a fresh
-//! embedded server and a fresh client, like a fresh `cargo run`.
+//! `spawn_blocking`, collected with `join_all`, once with 4 KiB bodies and
+//! once with chapter 7's own workload (bodies of 16 to 256 KiB, 960 KiB in
+//! all, each from its own path). Each round gets a fresh embedded server
+//! and a fresh client, like a fresh `cargo run`.
 
 use crate::table::{Row, Verdict, median, signed_ms};
 use std::collections::BTreeSet;
@@ -13,28 +15,43 @@ use std::time::{Duration, Instant};
 const DELAY_MS: u64 = 1000;
 const TARGET_MS: f64 = 10.0;
 
+/// Chapter 7's body sizes in KiB (its `PAGE_KIB`), one per task.
+const CHAPTER7_KIB: [usize; 10] = [256, 32, 128, 16, 192, 64, 16, 128, 32, 96];
+
 #[derive(Debug, Clone, Copy)]
 enum Pattern {
     Sequential,
     Spawned,
     JoinAll,
+    /// As chapter 7 runs it: its body sizes and paths.
+    Chapter7,
 }
 
 impl Pattern {
-    const ALL: [Pattern; 3] = [Pattern::Sequential, Pattern::Spawned, Pattern::JoinAll];
+    const ALL: [Pattern; 4] = [
+        Pattern::Sequential,
+        Pattern::Spawned,
+        Pattern::JoinAll,
+        Pattern::Chapter7,
+    ];
 
     fn case(self) -> &'static str {
         match self {
             Pattern::Sequential => "2 sequential × 1 s (ideal 2.000 s)",
             Pattern::Spawned => "2 spawned × 1 s (ideal 1.000 s)",
-            Pattern::JoinAll => "10 join_all × 1 s + bit count (ideal 1.000 s)",
+            Pattern::JoinAll => "10 join_all × 1 s, 4 KiB bodies + bit count (ideal 1.000 s)",
+            Pattern::Chapter7 => {
+                "chapter 7 as taught: 10 join_all × 1 s, 16–256 KiB bodies + bit count (ideal 1.000 s)"
+            }
         }
     }
 
     fn ideal(self) -> Duration {
         match self {
             Pattern::Sequential => Duration::from_millis(2 * DELAY_MS),
-            Pattern::Spawned | Pattern::JoinAll => Duration::from_millis(DELAY_MS),
+            Pattern::Spawned | Pattern::JoinAll | Pattern::Chapter7 => {
+                Duration::from_millis(DELAY_MS)
+            }
         }
     }
 
@@ -43,7 +60,7 @@ impl Pattern {
     fn last_start(self) -> Duration {
         match self {
             Pattern::Sequential => Duration::from_millis(DELAY_MS),
-            Pattern::Spawned | Pattern::JoinAll => Duration::ZERO,
+            Pattern::Spawned | Pattern::JoinAll | Pattern::Chapter7 => Duration::ZERO,
         }
     }
 
@@ -51,7 +68,7 @@ impl Pattern {
         match self {
             Pattern::Sequential => "+468 ms",
             Pattern::Spawned => "+257 ms",
-            Pattern::JoinAll => "+397 ms",
+            Pattern::JoinAll | Pattern::Chapter7 => "+397 ms",
         }
     }
 }
@@ -86,6 +103,8 @@ pub fn measure(rounds: usize) -> Vec<Row> {
     for pattern in Pattern::ALL {
         let mut overheads = Vec::new();
         let mut lags = Vec::new();
+        let mut analyses = Vec::new();
+        let mut sendings = Vec::new();
         let mut peaks = BTreeSet::new();
         let mut failures = Vec::new();
         for _ in 0..rounds {
@@ -99,7 +118,11 @@ pub fn measure(rounds: usize) -> Vec<Row> {
                     took,
                     peak,
                     last_arrival,
+                    analysis,
+                    sending,
                 }) => {
+                    analyses.push(analysis.as_secs_f64() * 1000.0);
+                    sendings.push(sending.as_secs_f64() * 1000.0);
                     let over = took.as_secs_f64() - pattern.ideal().as_secs_f64();
                     overheads.push(over * 1000.0);
                     let lag = last_arrival.as_secs_f64() - pattern.last_start().as_secs_f64();
@@ -130,8 +153,17 @@ pub fn measure(rounds: usize) -> Vec<Row> {
             ),
             _ => String::new(),
         };
+        let analysis = match median(&analyses) {
+            Some(ms) if ms > 0.0 => format!(
+                "bit counting took {ms:.1} ms of CPU in all (spawn_blocking, up to 2 cores); "
+            ),
+            _ => String::new(),
+        };
+        let sending = median(&sendings).map_or(String::new(), |ms| {
+            format!("the server wrote its last byte at most {ms:.1} ms after a response was due; ")
+        });
         let mut notes = format!(
-            "{spread}{split}article (internet, 2020): {}",
+            "{spread}{split}{sending}{analysis}article (internet, 2020): {}",
             pattern.article()
         );
         if let Some(first) = failures.first() {
@@ -160,6 +192,11 @@ struct Round {
     peak: usize,
     /// When the server saw the last request, from the start.
     last_arrival: Duration,
+    /// CPU time of the bit counting, all tasks together.
+    analysis: Duration,
+    /// The longest a response took from its planned time (arrival plus
+    /// delay) to its last byte written, by the server's own record.
+    sending: Duration,
 }
 
 /// One round: a fresh server and client, then the pattern.
@@ -173,6 +210,7 @@ async fn round(pattern: Pattern) -> Result<Round, String> {
         .map_err(|e| format!("client: {e}"))?;
     let url = server.delay_url(DELAY_MS);
     let started = Instant::now();
+    let mut analysis = Duration::ZERO;
     match pattern {
         Pattern::Sequential => {
             // The second request starts only once the first has answered.
@@ -186,15 +224,30 @@ async fn round(pattern: Pattern) -> Result<Round, String> {
             first.await.map_err(|e| e.to_string())??;
             second.await.map_err(|e| e.to_string())??;
         }
-        Pattern::JoinAll => {
+        Pattern::JoinAll | Pattern::Chapter7 => {
             let handles: Vec<_> = (0..10)
-                .map(|_| tokio::spawn(fetch_and_count(client.clone(), url.clone())))
+                .map(|i| {
+                    let url = match pattern {
+                        // As chapter 7 builds its URLs: a page per task.
+                        Pattern::Chapter7 => format!(
+                            "{}?bytes={}",
+                            server.delay_url_to(
+                                DELAY_MS,
+                                &format!("http://www.google.co.uk/{}", i + 1)
+                            ),
+                            CHAPTER7_KIB[i] * 1024
+                        ),
+                        _ => url.clone(),
+                    };
+                    tokio::spawn(fetch_and_count(client.clone(), url))
+                })
                 .collect();
             let (mut ones, mut zeros) = (0_u64, 0_u64);
             for joined in futures::future::join_all(handles).await {
-                let (o, z) = joined.map_err(|e| e.to_string())??;
+                let (o, z, spent) = joined.map_err(|e| e.to_string())??;
                 ones += o;
                 zeros += z;
+                analysis += spent;
             }
             if zeros == 0 || ones == 0 {
                 return Err(format!("odd bit count: {ones} ones, {zeros} zeros"));
@@ -209,11 +262,18 @@ async fn round(pattern: Pattern) -> Result<Round, String> {
         .map(|r| r.arrived.saturating_duration_since(started))
         .max()
         .unwrap_or_default();
+    let sending = records
+        .iter()
+        .filter_map(|r| Some(r.ended?.saturating_duration_since(r.due())))
+        .max()
+        .unwrap_or_default();
     drop(server);
     Ok(Round {
         took,
         peak,
         last_arrival,
+        analysis,
+        sending,
     })
 }
 
@@ -234,11 +294,19 @@ async fn get_owned(client: reqwest::Client, url: String) -> Result<String, Strin
 }
 
 /// The third lesson's task: the body, then the CPU part off the runtime.
-async fn fetch_and_count(client: reqwest::Client, url: String) -> Result<(u64, u64), String> {
+/// Also gives how long the counting took.
+async fn fetch_and_count(
+    client: reqwest::Client,
+    url: String,
+) -> Result<(u64, u64, Duration), String> {
     let text = get(&client, &url).await?;
-    tokio::task::spawn_blocking(move || count_bits(text.as_bytes()))
-        .await
-        .map_err(|e| e.to_string())
+    tokio::task::spawn_blocking(move || {
+        let start = Instant::now();
+        let (ones, zeros) = count_bits(text.as_bytes());
+        (ones, zeros, start.elapsed())
+    })
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// Ones and zeros in the bytes, in two passes like the article.

@@ -48,6 +48,10 @@ struct Cli {
     /// bench/setup-peer.sh once).
     #[arg(long)]
     peer: bool,
+    /// A line about the run to print above the table (what else ran on
+    /// the machine, say).
+    #[arg(long, value_name = "TEXT")]
+    note: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
         context: context_lines(cli.quick),
         ..Report::default()
     };
+    report.context.extend(cli.note.iter().cloned());
     let mut findings = Findings::default();
     let sections: [(Section, &str); 5] = [
         (Section::Fidelity, "fidelity"),
@@ -143,6 +148,23 @@ fn main() -> ExitCode {
             .context
             .push(format!("load average (1 min) at the end: {load:.2}"));
     }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let busiest = report
+        .rows
+        .iter()
+        .filter_map(|r| r.load.parse::<f64>().ok())
+        .fold(0.0, f64::max);
+    report.context.push(format!(
+        "the Load column is the 1-minute load average when each figure was taken{}",
+        if busiest > cores {
+            format!(
+                "; it reached {busiest:.1} on {cores} cores: the machine was busy, and times \
+                 and rates are worse than on a quiet one (CPU time per request moves less)"
+            )
+        } else {
+            String::new()
+        }
+    ));
     report.notes = findings.notes();
 
     print!("{}", report.to_text());
@@ -359,10 +381,21 @@ struct Outcome {
     overflows: Option<u64>,
     /// CPU seconds of client and server during the measured part.
     cpu_total: Option<f64>,
+    /// CPU seconds of the server alone (its process, or its threads when
+    /// it runs inside the client) during the measured part.
+    server_cpu: Option<f64>,
     /// Wall times of all successful rounds, when there were several.
     rounds: Vec<f64>,
     /// Rounds that failed outright.
     failed_rounds: usize,
+}
+
+impl Outcome {
+    /// The server's CPU time per request answered, in µs.
+    fn server_cpu_per_request_us(&self) -> Option<f64> {
+        let answered = self.ok.max(1) as f64 / (self.rounds.len().max(1)) as f64;
+        self.server_cpu.map(|s| s * 1e6 / answered)
+    }
 }
 
 /// Runs a case `rounds` times and keeps the median round (by wall time);
@@ -508,6 +541,7 @@ fn client_run(args: &[String], deadline: Duration) -> Outcome {
         peak: num(&kv, "peak"),
         spread_ms: num(&kv, "spread_ms"),
         cpu_total: num(&kv, "cpu_total"),
+        server_cpu: num(&kv, "server_cpu_s"),
         overflows: num(&kv, "overflows"),
         client_kib: num(&kv, "hwm_kib"),
         server_kib: None,
@@ -555,6 +589,9 @@ fn case_row(case: &Case, o: &Outcome) -> Row {
         let walls: Vec<String> = o.rounds.iter().map(|w| format!("{w:.3}")).collect();
         notes.insert(0, format!("rounds: {} s", walls.join(", ")));
     }
+    if let Some(per) = o.server_cpu_per_request_us() {
+        notes.push(format!("server CPU {per:.0} µs per request"));
+    }
     if let Some(spread) = o.spread_ms {
         notes.insert(
             0,
@@ -589,7 +626,15 @@ fn scale_section(settings: &Settings, findings: &mut Findings) -> Vec<Row> {
         rows.push(case_row(&case, &outcome));
         outcome
     };
-    let target = |n: usize| (n == 10_000).then_some(("≤ 1.3 s, 0 errors", 1.3));
+    // Issue 15's goals for 10,000 requests of 1 s, client and server on
+    // the same 2 cores: 2.0 s over new connections, 1.2 s pooled.
+    let target = |n: usize, warm: bool| {
+        (n == 10_000).then_some(if warm {
+            ("≤ 1.2 s, 0 errors", 1.2)
+        } else {
+            ("≤ 2.0 s, 0 errors", 2.0)
+        })
+    };
     let base = |n: usize, placement: Placement, warm: bool| Case {
         section: "Scale",
         n,
@@ -598,7 +643,7 @@ fn scale_section(settings: &Settings, findings: &mut Findings) -> Vec<Row> {
         k: None,
         raw: false,
         timeout_s: 10,
-        target: target(n),
+        target: target(n, warm),
     };
 
     // As the lessons run: the server inside the program, one worker.
@@ -640,6 +685,7 @@ fn scale_section(settings: &Settings, findings: &mut Findings) -> Vec<Row> {
         }
     }
 
+    rows.extend(server_cpu_rows(&cold, warm_10k.as_ref()));
     let took = |o: &Outcome| o.wall.map_or("failed".to_string(), secs);
     let cpu = |o: &Outcome| o.cpu_total.map_or("?".to_string(), |c| format!("{c:.2} s"));
     if let Some(o) = in_process_10k
@@ -652,10 +698,12 @@ fn scale_section(settings: &Settings, findings: &mut Findings) -> Vec<Row> {
              server socket: 20,000 descriptors and a few more, over the open-file limit of {limit}.{}",
             count(o.errors),
             if died {
-                " When the server's accept fails with \"too many open files\", wiremock ends its accept loop and drops every \
-                 connection that worker holds, so requests already accepted fail too; mock-server's watchdog then starts a fresh worker."
+                " An accept loop died and the watchdog restarted it."
             } else {
-                ""
+                " The server pauses accepting while descriptors are short and never drops a request it is answering; \
+                 after a second short of them it sheds the connections still waiting in its queue with a fast close \
+                 (\"connection closed before message completed\", \"reset\"), and the client's own connects can fail \
+                 for want of descriptors too (\"Too many open files\")."
             }
         ));
     }
@@ -709,6 +757,50 @@ fn scale_section(settings: &Settings, findings: &mut Findings) -> Vec<Row> {
             count(o.errors),
             cpu(&o),
         ));
+    }
+    rows
+}
+
+/// The server's CPU time per request, from the 10,000 runs: a figure that
+/// moves far less with the machine's load than wall times do.
+fn server_cpu_rows(cold: &[(usize, Outcome)], warm: Option<&Outcome>) -> Vec<Row> {
+    let section = "Server CPU";
+    let mut rows = Vec::new();
+    for (w, o) in cold {
+        let Some(per) = o.server_cpu_per_request_us() else {
+            continue;
+        };
+        rows.push(
+            Row::new(
+                section,
+                format!(
+                    "per request: 10,000 × 1 s over new connections; server in a child process, {w} worker{}",
+                    plural(*w)
+                ),
+                format!("{per:.0} µs"),
+            )
+            .target("≤ 95 µs (half of 150–190)", Verdict::from_ok(per <= 95.0))
+            .notes(format!(
+                "{:.2} s of server CPU (user + system) for the median round; accept, TLS-free HTTP/1.1, \
+                 one 4 KiB body each",
+                o.server_cpu.unwrap_or_default()
+            )),
+        );
+    }
+    if let Some(o) = warm
+        && let Some(per) = o.server_cpu_per_request_us()
+    {
+        rows.push(
+            Row::new(
+                section,
+                "per request: 10,000 × 1 s over pooled keep-alive connections; child process, 2 workers",
+                format!("{per:.0} µs"),
+            )
+            .notes(format!(
+                "{:.2} s of server CPU for the median round: no accept, no handshake",
+                o.server_cpu.unwrap_or_default()
+            )),
+        );
     }
     rows
 }
@@ -779,6 +871,7 @@ fn server_section(settings: &Settings, findings: &mut Findings) -> Vec<Row> {
     };
     let conns = 64;
     let mut runs = Vec::new();
+    let cpu_before = sys::cpu_time(Some(server.pid()));
     let first = if load::wrk_available() {
         load::wrk(&url, conns, settings.wrk_secs).map(|mut r| {
             r.tool = format!("wrk -t2 -c{conns} -d{}s", settings.wrk_secs);
@@ -787,10 +880,29 @@ fn server_section(settings: &Settings, findings: &mut Findings) -> Vec<Row> {
     } else {
         load::builtin(addr, conns, 1_000_000, settings.wrk_secs)
     };
+    let cpu_after = sys::cpu_time(Some(server.pid()));
     let mut rows = Vec::new();
     match &first {
         Ok(r) => runs.push(r.clone()),
         Err(e) => rows.push(Row::new(section, "requests/s at delay 0", "failed").notes(e.clone())),
+    }
+    if let (Ok(r), Some(a), Some(b)) = (&first, cpu_before, cpu_after)
+        && r.requests > 0
+    {
+        let used = (b.0 + b.1).saturating_sub(a.0 + a.1).as_secs_f64();
+        rows.push(
+            Row::new(
+                "Server CPU",
+                format!(
+                    "per request at delay 0 over {conns} keep-alive connections, {workers} workers"
+                ),
+                format!("{:.1} µs", used * 1e6 / r.requests as f64),
+            )
+            .notes(format!(
+                "{used:.2} s of server CPU for {} requests, during the requests/s run below",
+                count(r.requests)
+            )),
+        );
     }
     // Top up to 100,000 requests before reading the memory.
     let mut total = server.stats(0).map(|s| s.total).unwrap_or(0);
@@ -829,8 +941,7 @@ fn server_section(settings: &Settings, findings: &mut Findings) -> Vec<Row> {
         let per_request = (b.saturating_sub(a) as f64 * 1024.0) / total as f64;
         if per_request > 1000.0 {
             findings.lines.push(format!(
-                "The delay server's memory grows by about {:.1} KB per request, even with its own records off: \
-                 wiremock 0.6.5 keeps a copy of every request a mock matched, for the life of the mock.",
+                "The delay server's memory grew by about {:.1} KB per request with its own records off: a leak to find.",
                 per_request / 1000.0
             ));
         }
@@ -852,6 +963,7 @@ fn server_section(settings: &Settings, findings: &mut Findings) -> Vec<Row> {
         .errors(count(runs.iter().map(|r| r.errors).sum())),
     );
     server.stop();
+    rows.extend(server::logging_rows(settings, &mut *findings));
     rows
 }
 

@@ -7,7 +7,8 @@
 //! delay of MS ms). End of stdin stops it.
 
 use crate::child::{Proc, kv_line, num, parse_kv};
-use crate::sys;
+use crate::table::{Row, count};
+use crate::{Findings, Settings, load, sys};
 use std::io::BufRead;
 use std::time::Duration;
 
@@ -151,4 +152,100 @@ impl ServerChild {
         // End of stdin asks it to stop; `finish` kills it if it does not.
         let _ = self.proc.finish(Duration::from_secs(5));
     }
+}
+
+/// Requests/s of the `mock-server` binary itself (built next to this
+/// bench: `cargo build --release -p mock-server`), with its per-request
+/// log on (its default, to a pipe the bench drains) and with `--quiet`.
+pub(crate) fn logging_rows(settings: &Settings, findings: &mut Findings) -> Vec<Row> {
+    let section = "Delay server";
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|e| Some(e.parent()?.join("mock-server")))
+        .filter(|b| b.exists());
+    let Some(binary) = binary else {
+        return vec![
+            Row::new(section, "the mock-server binary, log on and off", "not run")
+                .notes("build it first: cargo build --release -p mock-server"),
+        ];
+    };
+    let conns = 64;
+    let mut rates = Vec::new();
+    let mut rows = Vec::new();
+    for quiet in [false, true] {
+        let label = format!(
+            "requests/s at delay 0, the mock-server binary, 2 workers, {}",
+            if quiet {
+                "--quiet"
+            } else {
+                "logging requests (its default)"
+            }
+        );
+        let mut cmd = std::process::Command::new(&binary);
+        cmd.args(["--port", "0", "--workers", "2"]);
+        if quiet {
+            cmd.arg("--quiet");
+        }
+        let outcome = Proc::spawn("mock-server binary", cmd).and_then(|mut p| {
+            let line = p.line_with("Delay server listening", Duration::from_secs(15))?;
+            let base = line
+                .split_whitespace()
+                .find(|w| w.starts_with("http://"))
+                .ok_or_else(|| format!("no URL in `{line}`"))?
+                .to_string();
+            let addr: std::net::SocketAddr = base
+                .trim_start_matches("http://")
+                .parse()
+                .map_err(|e| format!("{base}: {e}"))?;
+            let before = sys::cpu_time(Some(p.pid()));
+            let result = if load::wrk_available() {
+                load::wrk(&mock_server::delay_url(&base, 0), conns, settings.wrk_secs)
+            } else {
+                load::builtin(addr, conns, 1_000_000, settings.wrk_secs)
+            };
+            let after = sys::cpu_time(Some(p.pid()));
+            let _ = p.finish(Duration::from_millis(200));
+            let cpu = match (before, after) {
+                (Some(a), Some(b)) => Some((b.0 + b.1).saturating_sub(a.0 + a.1).as_secs_f64()),
+                _ => None,
+            };
+            result.map(|r| (r, cpu))
+        });
+        match outcome {
+            Ok((r, cpu)) => {
+                rates.push(r.per_sec());
+                let cpu_note = cpu.map_or(String::new(), |c| {
+                    format!(
+                        "; server CPU {:.1} µs per request",
+                        c * 1e6 / r.requests.max(1) as f64
+                    )
+                });
+                rows.push(
+                    Row::new(
+                        section,
+                        label,
+                        format!("{} req/s", count(r.per_sec().round() as u64)),
+                    )
+                    .errors(count(r.errors))
+                    .notes(format!(
+                        "{} requests in {:.2} s{cpu_note}",
+                        count(r.requests),
+                        r.secs
+                    )),
+                );
+            }
+            Err(e) => rows.push(Row::new(section, label, "failed").notes(e)),
+        }
+    }
+    if let [logged, quiet] = rates[..] {
+        findings.lines.push(format!(
+            "Logging: the binary with its default log answered {} req/s, with --quiet {} req/s ({:+.0} %). It logs \
+             each of the first 20 requests of a second and counts the rest in one line, so a flood costs almost \
+             nothing (logging every request cost about 30 % before).",
+            count(logged.round() as u64),
+            count(quiet.round() as u64),
+            (logged / quiet - 1.0) * 100.0
+        ));
+    }
+    rows
 }

@@ -46,6 +46,30 @@ fn parse_stat_cpu(text: &str) -> Option<(std::time::Duration, std::time::Duratio
     Some((tick(11)?, tick(12)?))
 }
 
+/// CPU time used so far by the threads of this process whose name starts
+/// with `prefix` (the embedded delay server's workers are named
+/// `delay-server-N`): its share of a process it shares with the client.
+pub fn threads_cpu(prefix: &str) -> Option<std::time::Duration> {
+    let mut total = std::time::Duration::ZERO;
+    let mut found = false;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let name = stat
+            .split_once('(')
+            .and_then(|(_, rest)| rest.rsplit_once(')'))
+            .map(|(name, _)| name);
+        if name.is_some_and(|n| n.starts_with(prefix))
+            && let Some((user, system)) = parse_stat_cpu(&stat)
+        {
+            total += user + system;
+            found = true;
+        }
+    }
+    found.then_some(total)
+}
+
 /// How many file descriptors this process has open.
 pub fn open_fds() -> Option<usize> {
     Some(std::fs::read_dir("/proc/self/fd").ok()?.count())

@@ -44,6 +44,9 @@ pub struct Row {
     pub section: String,
     pub case: String,
     pub figure: String,
+    /// The machine's 1-minute load average when the figure was taken:
+    /// figures from a busy machine say so beside them.
+    pub load: String,
     pub errors: String,
     pub peak: String,
     pub memory: String,
@@ -55,7 +58,8 @@ pub struct Row {
 pub const NA: &str = "—";
 
 impl Row {
-    /// A row with only section, case and figure; the rest `—`.
+    /// A row with only section, case and figure; the rest `—`, except the
+    /// load average, read now.
     pub fn new(
         section: impl Into<String>,
         case: impl Into<String>,
@@ -65,6 +69,7 @@ impl Row {
             section: section.into(),
             case: case.into(),
             figure: figure.into(),
+            load: crate::sys::load_average().map_or(NA.into(), |l| format!("{l:.2}")),
             errors: NA.into(),
             peak: NA.into(),
             memory: NA.into(),
@@ -100,11 +105,12 @@ impl Row {
         self
     }
 
-    fn cells(&self) -> [&str; 9] {
+    fn cells(&self) -> [&str; COLUMNS] {
         [
             &self.section,
             &self.case,
             &self.figure,
+            &self.load,
             &self.errors,
             &self.peak,
             &self.memory,
@@ -124,19 +130,20 @@ impl Row {
     pub fn from_line(line: &str) -> Option<Row> {
         let rest = line.strip_prefix("row\t")?;
         let c: Vec<&str> = rest.split('\t').collect();
-        if c.len() != 9 {
+        if c.len() != COLUMNS {
             return None;
         }
         Some(Row {
             section: c[0].into(),
             case: c[1].into(),
             figure: c[2].into(),
-            errors: c[3].into(),
-            peak: c[4].into(),
-            memory: c[5].into(),
-            target: c[6].into(),
-            verdict: Verdict::parse(c[7]),
-            notes: c[8].into(),
+            load: c[3].into(),
+            errors: c[4].into(),
+            peak: c[5].into(),
+            memory: c[6].into(),
+            target: c[7].into(),
+            verdict: Verdict::parse(c[8]),
+            notes: c[9].into(),
         })
     }
 }
@@ -146,10 +153,13 @@ fn clean(s: &str) -> String {
     s.replace(['\t', '\n', '\r'], " ")
 }
 
-const HEADERS: [&str; 9] = [
+const COLUMNS: usize = 10;
+
+const HEADERS: [&str; COLUMNS] = [
     "Section",
     "Case",
     "Figure",
+    "Load",
     "Errors",
     "Peak in flight",
     "Peak memory",
@@ -182,7 +192,7 @@ impl Report {
         if !self.context.is_empty() {
             out.push('\n');
         }
-        let line = |cells: [&str; 9]| {
+        let line = |cells: [&str; COLUMNS]| {
             let padded: Vec<String> = cells
                 .iter()
                 .zip(widths)
@@ -216,7 +226,7 @@ impl Report {
         if !self.context.is_empty() {
             out.push('\n');
         }
-        let line = |cells: [&str; 9]| {
+        let line = |cells: [&str; COLUMNS]| {
             let cells: Vec<String> = cells.iter().map(|c| md_cell(c)).collect();
             format!("| {} |\n", cells.join(" | "))
         };
@@ -225,7 +235,7 @@ impl Report {
         for row in &self.rows {
             let mut cells = row.cells();
             if row.verdict == Verdict::Missed {
-                cells[7] = "**NOT met**";
+                cells[8] = "**NOT met**";
             }
             out.push_str(&line(cells));
         }
@@ -342,7 +352,7 @@ mod tests {
     fn markdown_table_escapes_pipes_and_marks_misses() {
         let md = sample().to_markdown();
         assert!(md.contains("| Section | Case |"));
-        assert!(md.contains("|---|---|---|---|---|---|---|---|---|\n"));
+        assert!(md.contains("|---|---|---|---|---|---|---|---|---|---|\n"));
         assert!(md.contains("a\\|b"));
         assert!(md.contains("**NOT met**"));
         // Every table line has the same number of cells.
@@ -363,6 +373,7 @@ mod tests {
         let back = Row::from_line(&row.to_line()).unwrap();
         assert_eq!(back.verdict, Verdict::Missed);
         assert_eq!(back.notes, "tab here");
+        assert_eq!(back.load, row.load, "the load travels with the row");
         assert_eq!(back.case, row.case);
         assert_eq!(Row::from_line("nonsense"), None);
     }

@@ -20,14 +20,17 @@
 //! [`DelayServer::peak_in_flight`] counts a body still being read as in
 //! flight.
 //!
-//! The server is served by hyper, with an accept loop of its own on each
-//! worker thread (see `serve.rs` for why not wiremock's server). It is
-//! dropped safely anywhere, listens with a large backlog, never stops
-//! accepting on an accept error (it pauses while descriptors are short), has
+//! The routes are served by hyper, with an accept loop of our own on each
+//! worker thread (`serve.rs` says why not wiremock's server; `accept.rs`
+//! holds the accept loop). The server is dropped safely anywhere, listens
+//! with a large backlog, never stops accepting on an accept error (it
+//! pauses while descriptors are short, then sheds waiting connections), has
 //! a watchdog that restarts a worker whose accept loop died, really stops
-//! when dropped, makes large bodies as it sends them, and keeps a bounded
-//! record of requests.
+//! when dropped, has header-read and idle timeouts, caps the body bytes in
+//! flight, makes large bodies as it sends them, and keeps a bounded record
+//! of requests.
 
+mod accept;
 mod body;
 mod record;
 mod routes;
@@ -38,8 +41,8 @@ pub use routes::{
     DEFAULT_BODY_BYTES, MAX_BODY_BYTES, MAX_DELAY_MS, ROUTES_HELP, Route, body_for, route,
 };
 
+use accept::Worker;
 use record::Recorder;
-use serve::Worker;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -142,8 +145,10 @@ impl Builder {
         self
     }
 
-    /// Log one `info` line per request (arrival, delay, path). Default off,
-    /// so that chapters' own logs stay readable.
+    /// Log one `info` line per request (arrival, delay, path), for the
+    /// first 20 requests of each second; the others are counted in one
+    /// line when the second is over, so that a flood costs almost nothing.
+    /// Default off, so that chapters' own logs stay readable.
     pub fn log_requests(mut self, on: bool) -> Self {
         self.log_requests = on;
         self
@@ -203,6 +208,8 @@ impl Builder {
             max_bytes_in_flight: self.max_bytes_in_flight,
             header_timeout: self.header_timeout,
             idle_timeout: self.idle_timeout,
+            log_second: AtomicU64::new(0),
+            log_count: AtomicU64::new(0),
             servers: Mutex::new(None),
         });
         let mut workers = Vec::with_capacity(self.workers);
@@ -216,7 +223,7 @@ impl Builder {
             let weak = Arc::downgrade(&shared);
             let thread = std::thread::Builder::new()
                 .name("delay-server-watchdog".into())
-                .spawn(move || serve::watchdog(addr, every, weak, stopped))
+                .spawn(move || accept::watchdog(addr, every, weak, stopped))
                 .map_err(|e| StartError::Io(addr, e))?;
             Ok::<_, StartError>((stop, thread))
         });
@@ -260,6 +267,10 @@ pub(crate) struct Shared {
     pub(crate) max_bytes_in_flight: usize,
     pub(crate) header_timeout: Option<Duration>,
     pub(crate) idle_timeout: Option<Duration>,
+    /// The second of the server's life whose requests `log_count` counts,
+    /// for logging at most `LOG_PER_SECOND` of them.
+    pub(crate) log_second: AtomicU64,
+    pub(crate) log_count: AtomicU64,
     /// The running workers; `None` once the handle was dropped, so that a
     /// watchdog restart racing with the drop cannot bring them back.
     pub(crate) servers: Mutex<Option<Vec<Worker>>>,

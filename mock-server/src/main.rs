@@ -1,6 +1,7 @@
 //! The delay server on its own: `cargo run -p mock-server`.
 //!
-//! Serves on 127.0.0.1:3000 until Ctrl-C and logs one line per request.
+//! Serves on 127.0.0.1:3000 until Ctrl-C and logs one line per request
+//! (at most 20 a second; the rest are counted).
 //! Point the chapters at it with `DELAY_SERVER_URL=http://127.0.0.1:3000`.
 
 use clap::Parser;
@@ -29,7 +30,8 @@ struct Args {
     /// loop and runtime).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     workers: u16,
-    /// Do not log one line per request.
+    /// Do not log one line per request (by default the first 20 of each
+    /// second are logged, and the rest counted).
     #[arg(long, short)]
     quiet: bool,
     /// Close a connection whose request head takes longer than this to

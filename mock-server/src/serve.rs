@@ -1,280 +1,28 @@
-//! The workers that serve the delay routes: each one a thread with its own
-//! single-threaded tokio runtime, its own listener on the shared port
-//! (SO_REUSEPORT) and its own accept loop, serving HTTP/1.1 and HTTP/2 with
-//! hyper.
+//! Serving one connection with hyper (HTTP/1.1 or HTTP/2), its time
+//! limits, and the answer to each request.
 //!
 //! Why not wiremock's server: it cannot stream a body (no dripped bodies),
 //! has no header-read or idle timeouts, and its accept loop ends for good
 //! on the first accept error ("too many open files" in a burst).
-//!
-//! A worker lives on a thread of its own, outside the caller's runtime, so
-//! that a chapter that blocks its own executor (on purpose, to show what
-//! that does) still gets its answers on time.
 
+use crate::Shared;
 use crate::body::{Busy, ConnEnds, Finish, Reservation, ResponseBody, Tracked};
 use crate::record::RequestRecord;
 use crate::routes::{ROUTES_HELP, Route, route};
-use crate::{LISTEN_BACKLOG, Shared, StartError, bind_error};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread::JoinHandle;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
-
-/// One worker: its thread and the signal that stops it.
-pub(crate) struct Worker {
-    /// Dropping the sender stops the worker's accept loop.
-    stop: Option<watch::Sender<()>>,
-    /// Makes the accept loop end as if it had died (tests only).
-    die: Arc<tokio::sync::Notify>,
-    thread: Option<JoinHandle<()>>,
-    pub(crate) accepted: Arc<AtomicU64>,
-}
-
-impl Worker {
-    /// Starts the worker's thread, which listens on `addr`, and waits
-    /// until it listens: a port in use is reported to the caller.
-    pub(crate) fn start(
-        addr: SocketAddr,
-        index: usize,
-        shared: &Arc<Shared>,
-    ) -> Result<Worker, StartError> {
-        let (stop, stopped) = watch::channel(());
-        let die = Arc::new(tokio::sync::Notify::new());
-        let accepted = Arc::new(AtomicU64::new(0));
-        let (listening, started) = std::sync::mpsc::channel();
-        let mut worker = Worker {
-            stop: Some(stop),
-            die: Arc::clone(&die),
-            thread: None,
-            accepted: Arc::clone(&accepted),
-        };
-        let context = WorkerContext {
-            addr,
-            index,
-            shared: Arc::clone(shared),
-            stopped,
-            die,
-            accepted,
-        };
-        let thread = std::thread::Builder::new()
-            .name(format!("delay-server-{index}"))
-            .spawn(move || run(context, listening))
-            .map_err(|e| StartError::Io(addr, e))?;
-        worker.thread = Some(thread);
-        match started.recv() {
-            Ok(Ok(())) => Ok(worker),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(StartError::Io(
-                addr,
-                std::io::Error::other("the worker thread ended before listening"),
-            )),
-        }
-    }
-
-    /// Whether the worker's thread has ended (its accept loop is gone).
-    pub(crate) fn is_dead(&self) -> bool {
-        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
-    }
-
-    pub(crate) fn kill(&self) {
-        self.die.notify_one();
-    }
-}
-
-impl Drop for Worker {
-    /// Stops the accept loop and waits for the thread: its runtime drops
-    /// every connection with it, so "dropped" means "stopped". Joining
-    /// takes about a millisecond.
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// A listener with a large backlog. SO_REUSEPORT lets several workers (and
-/// a restarted worker) listen on the same port; the kernel spreads new
-/// connections over them.
-fn listen(addr: SocketAddr) -> Result<tokio::net::TcpListener, StartError> {
-    let socket = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()
-    } else {
-        tokio::net::TcpSocket::new_v6()
-    }
-    .map_err(|e| StartError::Io(addr, e))?;
-    socket
-        .set_reuseaddr(true)
-        .map_err(|e| StartError::Io(addr, e))?;
-    #[cfg(unix)]
-    socket
-        .set_reuseport(true)
-        .map_err(|e| StartError::Io(addr, e))?;
-    socket.bind(addr).map_err(|e| bind_error(addr, e))?;
-    socket
-        .listen(LISTEN_BACKLOG)
-        .map_err(|e| StartError::Io(addr, e))
-}
-
-/// What a worker's thread needs.
-struct WorkerContext {
-    addr: SocketAddr,
-    index: usize,
-    shared: Arc<Shared>,
-    stopped: watch::Receiver<()>,
-    die: Arc<tokio::sync::Notify>,
-    accepted: Arc<AtomicU64>,
-}
-
-/// The worker's thread: a runtime of its own, the listener (reported on
-/// `listening`) and the accept loop. When the loop returns, the runtime is
-/// dropped and every connection closes.
-fn run(context: WorkerContext, listening: std::sync::mpsc::Sender<Result<(), StartError>>) {
-    let WorkerContext {
-        addr,
-        index,
-        shared,
-        stopped,
-        die,
-        accepted,
-    } = context;
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            let _ = listening.send(Err(StartError::Io(addr, e)));
-            return;
-        }
-    };
-    runtime.block_on(async move {
-        // The listener registers with this thread's runtime.
-        let listener = match listen(addr) {
-            Ok(listener) => {
-                let _ = listening.send(Ok(()));
-                listener
-            }
-            Err(e) => {
-                let _ = listening.send(Err(e));
-                return;
-            }
-        };
-        accept_loop(listener, shared, stopped, die, accepted, index).await;
-    });
-}
-
-/// How long the accept side may stay out of descriptors before it starts
-/// shedding the connections that wait in the listen queue.
-const SHED_AFTER: Duration = Duration::from_secs(1);
-
-/// Accepts connections until stopped. An accept error never ends it:
-///
-/// - out of descriptors (EMFILE, ENFILE) or memory, it pauses (5 ms,
-///   doubling to 100 ms) and retries: the connections wait in the listen
-///   queue until answered ones close. Those already accepted are never
-///   touched.
-/// - if that lasts over [`SHED_AFTER`] (idle connections hold every
-///   descriptor, say), it sheds the oldest waiting connection at each
-///   retry with a fast close, using a descriptor kept in reserve for that:
-///   a client then gets an error at once instead of waiting for ever.
-/// - any other error concerns one connection only (reset while queued):
-///   go on at once.
-async fn accept_loop(
-    listener: tokio::net::TcpListener,
-    shared: Arc<Shared>,
-    mut stopped: watch::Receiver<()>,
-    die: Arc<tokio::sync::Notify>,
-    accepted: Arc<AtomicU64>,
-    index: usize,
-) {
-    let http = Arc::new(http_builder());
-    // One descriptor kept in reserve, to shed a connection with.
-    let mut reserve = std::fs::File::open("/dev/null").ok();
-    let mut short_since: Option<Instant> = None;
-    let mut shed = 0_u64;
-    let mut pause = Duration::from_millis(5);
-    loop {
-        let accepted_one = tokio::select! {
-            biased;
-            _ = stopped.changed() => return,
-            () = die.notified() => {
-                log::error!("delay server worker {index}: accept loop killed (test)");
-                return;
-            }
-            accepted_one = listener.accept() => accepted_one,
-        };
-        match accepted_one {
-            Ok((stream, _)) => {
-                if let Some(since) = short_since.take() {
-                    log::warn!(
-                        "delay server worker {index}: accepting again after {:?} short of \
-                         descriptors ({shed} waiting connections shed)",
-                        since.elapsed()
-                    );
-                    shed = 0;
-                }
-                pause = Duration::from_millis(5);
-                if reserve.is_none() {
-                    reserve = std::fs::File::open("/dev/null").ok();
-                }
-                accepted.fetch_add(1, Ordering::Relaxed);
-                tokio::spawn(serve_connection(
-                    stream,
-                    Arc::clone(&shared),
-                    Arc::clone(&http),
-                ));
-            }
-            Err(e) if is_resource_error(&e) => {
-                let since = *short_since.get_or_insert_with(|| {
-                    log::warn!(
-                        "delay server worker {index}: cannot accept ({e}); pausing until \
-                         connections close"
-                    );
-                    Instant::now()
-                });
-                if since.elapsed() >= SHED_AFTER && reserve.take().is_some() {
-                    // The reserve's descriptor is free for this one accept;
-                    // a zero linger makes the close a reset, at once.
-                    if let Ok((stream, _)) = listener.accept().await {
-                        let _ = stream.set_zero_linger();
-                        drop(stream);
-                        shed += 1;
-                    }
-                    reserve = std::fs::File::open("/dev/null").ok();
-                    // Shed the queue without pausing: each client waiting
-                    // there learns at once that it will not be served. Once
-                    // the queue is empty, `accept` waits: no spinning.
-                    continue;
-                }
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_millis(100));
-            }
-            Err(_) => {}
-        }
-    }
-}
-
-fn is_resource_error(e: &std::io::Error) -> bool {
-    const EMFILE: i32 = 24;
-    const ENFILE: i32 = 23;
-    const ENOBUFS: i32 = 105;
-    const ENOMEM: i32 = 12;
-    matches!(e.raw_os_error(), Some(EMFILE | ENFILE | ENOBUFS | ENOMEM))
-}
 
 /// hyper's settings, shared by every connection of a worker.
-fn http_builder() -> hyper_util::server::conn::auto::Builder<TokioExecutor> {
+pub(crate) fn http_builder() -> hyper_util::server::conn::auto::Builder<TokioExecutor> {
     hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
 }
 
-async fn serve_connection(
+pub(crate) async fn serve_connection(
     stream: tokio::net::TcpStream,
     shared: Arc<Shared>,
     http: Arc<hyper_util::server::conn::auto::Builder<TokioExecutor>>,
@@ -358,7 +106,7 @@ async fn handle(
         },
         other => (other, status, delay, drip, Reservation::none(&shared)),
     };
-    if shared.log_requests {
+    if shared.log_requests && sampled(&shared, arrived) {
         log_request(&shared, arrived, status, delay, drip, &path);
     }
     let number = shared.recorder.lock().unwrap().push(RequestRecord {
@@ -396,6 +144,38 @@ async fn handle(
         .body(body)
         .expect("a status and a fixed header are valid");
     Ok(response)
+}
+
+/// At most this many requests are logged one by one in each second of the
+/// server's life; the rest are counted, and the count is logged when the
+/// second is over. A learner watching a few requests sees each of them;
+/// a flood costs a few atomic operations per request instead of a line.
+pub(crate) const LOG_PER_SECOND: u64 = 20;
+
+/// Whether to log this request on a line of its own (see
+/// [`LOG_PER_SECOND`]). Logs the count of the previous second's unlogged
+/// requests when a new second begins.
+fn sampled(shared: &Shared, arrived: Instant) -> bool {
+    let second = arrived.saturating_duration_since(shared.started).as_secs();
+    let current = shared.log_second.load(Ordering::Relaxed);
+    if second > current
+        && shared
+            .log_second
+            .compare_exchange(current, second, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        let seen = shared.log_count.swap(0, Ordering::Relaxed);
+        if seen > LOG_PER_SECOND {
+            log::info!(
+                "{:>9}   ... and {} more requests from {current} s to {} s, not logged one \
+                 by one (at most {LOG_PER_SECOND} a second are)",
+                "",
+                seen - LOG_PER_SECOND,
+                current + 1
+            );
+        }
+    }
+    shared.log_count.fetch_add(1, Ordering::Relaxed) < LOG_PER_SECOND
 }
 
 /// One line per request: when it came, its status, delay and path.
@@ -445,42 +225,6 @@ fn without_dot_segments(path: &str) -> String {
         }
     }
     format!("/{}", out.join("/"))
-}
-
-/// Watches the workers: one whose thread has ended (its accept loop died,
-/// for whatever reason) is replaced by a fresh one on the same port, and
-/// the restart is logged. Runs on a plain thread until `stop` is dropped.
-pub(crate) fn watchdog(
-    addr: SocketAddr,
-    every: Duration,
-    shared: std::sync::Weak<Shared>,
-    stop: std::sync::mpsc::Receiver<()>,
-) {
-    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
-        let Some(shared) = shared.upgrade() else {
-            return;
-        };
-        let mut servers = shared.servers.lock().unwrap();
-        let Some(workers) = servers.as_mut() else {
-            return;
-        };
-        for (index, worker) in workers.iter_mut().enumerate() {
-            if !worker.is_dead() {
-                continue;
-            }
-            log::warn!(
-                "delay server on {addr}: worker {index} stopped accepting connections; restarting it"
-            );
-            match Worker::start(addr, index, &shared) {
-                Ok(fresh) => {
-                    let dead = std::mem::replace(worker, fresh);
-                    drop(dead);
-                    shared.restarts.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => log::warn!("restarting worker {index} failed, will retry: {e}"),
-            }
-        }
-    }
 }
 
 #[cfg(test)]

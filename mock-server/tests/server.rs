@@ -572,6 +572,36 @@ fn flood_child() {
         out_of_files >= 40,
         "the flood never ran out of descriptors ({most_held} connections held)"
     );
+    // Stay out of descriptors past the second after which the server sheds
+    // waiting connections, with one request waiting: it is answered (if a
+    // descriptor came free: closing our connections frees the server's
+    // too, a moment later) or shed at once, never kept waiting.
+    std::thread::sleep(Duration::from_millis(1200));
+    held.pop();
+    let mut waiting = TcpStream::connect_timeout(&addr, Duration::from_secs(1))
+        .expect("a connection waits in the queue");
+    waiting
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("sets a timeout");
+    let _ = std::io::Write::write_all(
+        &mut waiting,
+        b"GET /delay/0?bytes=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    let mut answer = Vec::new();
+    let outcome = std::io::Read::read_to_end(&mut waiting, &mut answer);
+    assert!(
+        outcome.is_ok()
+            || matches!(&outcome, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "a request waiting while descriptors stay short is answered or shed at once, \
+         not kept waiting: {outcome:?} after {} bytes",
+        answer.len()
+    );
+    let waited = if answer.starts_with(b"HTTP/1.1 200") {
+        "answered"
+    } else {
+        "shed"
+    };
+    drop(waiting);
     drop(held);
     std::thread::sleep(Duration::from_millis(200));
 
@@ -596,11 +626,19 @@ fn flood_child() {
         0,
         "no accept loop died, so nothing had to be restarted"
     );
+    // Stopping does not wait on anything the flood left behind.
+    let stopping = Instant::now();
+    drop(server);
+    let stopped = stopping.elapsed();
+    assert!(
+        stopped < Duration::from_secs(2),
+        "the server took {stopped:?} to stop after the flood"
+    );
     println!(
         "flood-child: {out_of_files} EMFILE in {flood_took:?} with {most_held} connections \
-         held; afterwards both workers accepted ({grew:?} of 60)"
+         held, a waiting request {waited}; afterwards both workers accepted ({grew:?} of 60); \
+         stopped in {stopped:?}"
     );
-    drop(server);
 }
 
 /// A worker whose accept loop ends for any reason is noticed by the
@@ -728,6 +766,56 @@ fn the_binary_serves_logs_and_stops_on_ctrl_c() {
     });
 }
 
+/// Logging every request cost about 30 % of the throughput under load.
+/// The binary logs each of the first 20 requests of a second, and counts
+/// the rest in one line: a learner watching a few requests sees every
+/// one, a flood costs a few atomic operations per request.
+#[test]
+fn the_binary_logs_a_few_requests_each_and_counts_a_flood() {
+    within(Duration::from_secs(20), "the log sampling", || {
+        let server = ServerProcess::spawn(&["--port", "0"], None);
+        let (addr, _) = server.wait_for_address();
+        let mut client = common::KeepAlive::open(addr).expect("connects");
+        // 300 quick requests, most within one second of the server's life.
+        for i in 0..300 {
+            let (status, _) = client
+                .get(&format!("/delay/0/url/log-{i}?bytes=1"))
+                .expect("answered");
+            assert_eq!(status, 200);
+        }
+        // A request in a later second makes the server log the count.
+        std::thread::sleep(Duration::from_millis(1100));
+        client.get("/delay/0/url/later?bytes=1").expect("answered");
+        std::thread::sleep(Duration::from_millis(200));
+        let stderr = server.stderr_lines();
+        let logged = stderr.iter().filter(|l| l.contains("/url/log-")).count();
+        assert!(
+            (20..300).contains(&logged),
+            "the first 20 requests of a second are logged each, not all 300: {logged}"
+        );
+        assert!(
+            stderr.iter().any(|l| l.contains("/url/log-0")),
+            "the very first request is logged"
+        );
+        assert!(
+            stderr.iter().any(|l| l.contains("/url/later")),
+            "a request in a new second is logged again"
+        );
+        let counted: u64 = stderr
+            .iter()
+            .filter_map(|l| {
+                let rest = l.split_once("... and ")?.1;
+                rest.split_whitespace().next()?.parse::<u64>().ok()
+            })
+            .sum();
+        assert_eq!(
+            counted + logged as u64,
+            300,
+            "every request is either logged or counted: {stderr:#?}"
+        );
+    });
+}
+
 #[test]
 fn the_binary_handles_ctrl_c_right_after_printing_its_address() {
     within(Duration::from_secs(20), "the early Ctrl-C run", || {
@@ -795,7 +883,16 @@ fn the_binary_has_help() {
             .expect("the binary runs");
         assert!(output.status.success(), "--help exits 0");
         let help = String::from_utf8_lossy(&output.stdout);
-        for flag in ["--port", "--bind", "--allow-remote", "--workers", "--quiet"] {
+        for flag in [
+            "--port",
+            "--bind",
+            "--allow-remote",
+            "--workers",
+            "--quiet",
+            "--header-timeout-ms",
+            "--idle-timeout-ms",
+            "--max-bytes-in-flight",
+        ] {
             assert!(help.contains(flag), "--help mentions {flag}:\n{help}");
         }
     });
