@@ -231,14 +231,14 @@ pub fn dependencies_table(manifest: &str) -> String {
     lines.join("\n")
 }
 
-/// Builds every solution and starter without its dev-dependencies, each
-/// group of packages with the same `[dependencies]` table in one `cargo
-/// build` (the same table resolves the same features, so this is the same
-/// as building each alone, in half the invocations). Under `cargo test` the
+/// Type-checks every solution and starter without its dev-dependencies,
+/// each group of packages with the same `[dependencies]` table in one
+/// `cargo check` (the same table resolves the same features, so this is the
+/// same as checking each alone, in fewer invocations). Under `cargo test` the
 /// checker's dev-dependency turns on tokio and futures features the crate
 /// may not name: `tokio::select!` would pass the checks and fail
 /// `cargo build -p <exercise>`. Returns one problem per group that fails.
-fn build_alone(root: &Path, packages: &[String]) -> Vec<String> {
+pub fn build_alone(root: &Path, packages: &[String]) -> Vec<String> {
     let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
     for package in packages {
         let base = package.strip_suffix("-solution").unwrap_or(package);
@@ -261,8 +261,8 @@ fn build_alone(root: &Path, packages: &[String]) -> Vec<String> {
         }
     }
     println!(
-        "\nBuilding each solution and starter on its own, without the checker \
-         ({} builds) ...",
+        "\nChecking that each solution and starter builds on its own, without the \
+         checker ({} `cargo check` runs) ...",
         groups.len()
     );
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| String::from("cargo"));
@@ -294,14 +294,14 @@ fn build_alone(root: &Path, packages: &[String]) -> Vec<String> {
                 let first = text
                     .lines()
                     .find(|l| l.contains("error"))
-                    .unwrap_or("cargo build failed");
+                    .unwrap_or("cargo check failed");
                 println!("  FAIL {names}: {first}");
                 problems.push(format!(
                     "{names} does not build on its own (without the checker's \
                      dev-dependency): {first}; name the features its code needs in its Cargo.toml"
                 ));
             }
-            Err(e) => problems.push(format!("cannot run cargo build: {e}")),
+            Err(e) => problems.push(format!("cannot run cargo check: {e}")),
         }
     }
     problems
