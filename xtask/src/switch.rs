@@ -1,52 +1,92 @@
 //! `cargo xtask switch`: switching chapters rebuilds no dependency.
 //!
 //! Builds what `cargo test` builds (a no-op right after it), then runs
-//! `cargo build -v -p <chapter>` for every package under `chapters/`, one
-//! at a time, as a learner switching chapters would. Cargo prints `Fresh`
-//! for each unit it reuses and `Compiling` for each it builds: any
-//! `Compiling` of a package that is not in the workspace means that chapter
-//! resolved another feature set for a shared dependency, so its first run
-//! waits for a rebuild of it (and of all that depends on it). The report
-//! names each such package with the features the chapter gave it and the
-//! ones `cargo test` gave it, so the fix (course/Cargo.toml's union) is
-//! one line.
+//! `cargo build -p <chapter>` for every package under `chapters/`, one at a
+//! time, as a learner switching chapters would. Both with
+//! `--message-format=json`: cargo names each unit's files with a hash of
+//! everything that shapes it (features included), reused or not. A unit of
+//! a non-workspace package whose files `cargo test` did not build is one
+//! that chapter resolved with other features: on a fresh clone its first
+//! run waits for a rebuild of it and of all that depends on it. Comparing
+//! files, not cargo's `fresh` flag, keeps the check exact in a target
+//! directory that older builds left other variants in. The report names
+//! each such package with the features the chapter gave it and the ones
+//! `cargo test` gave it, so the fix (course/Cargo.toml's union) is one line.
 
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-/// The result of building one chapter after the full build.
+/// One `compiler-artifact` message of cargo's JSON output.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Switch {
-    /// Workspace packages compiled (the chapter itself, course: expected).
-    pub own: Vec<String>,
-    /// Other packages compiled: each one is a rebuild a learner waits for.
-    pub dependencies: Vec<String>,
+pub struct Artifact {
+    /// `name version`, e.g. `tokio 1.54.1`.
+    pub package: String,
+    /// A package of this workspace (a path package), not a dependency.
+    pub local: bool,
+    pub features: Vec<String>,
+    pub filenames: Vec<String>,
+    pub fresh: bool,
 }
 
-/// Reads `cargo build -v` output: the `Compiling NAME vX (PATH)` lines.
-/// Workspace packages carry their path in parentheses; registry ones do not.
-pub fn parse(output: &str) -> Switch {
-    let mut switch = Switch::default();
+/// The strings of the JSON array that follows `"key":[` in `line`.
+fn strings(line: &str, key: &str) -> Vec<String> {
+    let Some(start) = line.find(&format!("\"{key}\":[")) else {
+        return Vec::new();
+    };
+    let rest = &line[start + key.len() + 4..];
+    let Some(end) = rest.find(']') else {
+        return Vec::new();
+    };
+    rest[..end]
+        .split(',')
+        .map(|s| s.trim().trim_matches('"').to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Reads cargo's `--message-format=json` lines (one JSON object each, a
+/// stable format); other lines are ignored.
+pub fn artifacts(output: &str) -> Vec<Artifact> {
+    let mut found = Vec::new();
     for line in output.lines() {
-        let Some(rest) = line.trim_start().strip_prefix("Compiling ") else {
+        if !line.starts_with("{\"reason\":\"compiler-artifact\"") {
             continue;
-        };
-        let mut words = rest.split_whitespace();
-        let (Some(name), Some(version)) = (words.next(), words.next()) else {
-            continue;
-        };
-        let package = format!("{name} {version}");
-        let list = if rest.contains(" (") && !rest.contains("(registry") {
-            &mut switch.own
-        } else {
-            &mut switch.dependencies
-        };
-        if !list.contains(&package) {
-            list.push(package);
         }
+        let Some(id) = line
+            .split("\"package_id\":\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+        else {
+            continue;
+        };
+        // `registry+https://...#tokio@1.54.1`, `path+file:///w/course#0.1.0`
+        // (the name is the folder's then), `path+file:///w/x#name@0.1.0`.
+        let local = id.starts_with("path+");
+        let spec = id.rsplit('#').next().unwrap_or(id);
+        let package = match spec.split_once('@') {
+            Some((name, version)) => format!("{name} {version}"),
+            None => {
+                let name = id
+                    .split('#')
+                    .next()
+                    .unwrap_or(id)
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(id);
+                format!("{name} {spec}")
+            }
+        };
+        found.push(Artifact {
+            package,
+            local,
+            features: strings(line, "features"),
+            filenames: strings(line, "filenames"),
+            fresh: line.contains("\"fresh\":true"),
+        });
     }
-    switch
+    found
 }
 
 /// The chapters: every workspace package whose manifest is under chapters/.
@@ -94,61 +134,75 @@ fn cargo(root: &Path, args: &[&str]) -> Result<(bool, String), String> {
     Ok((out.status.success(), text))
 }
 
-/// `NAME vX|features` lines of `cargo tree` for `package` (inverted).
-fn features(root: &Path, selection: &[&str], package: &str) -> String {
-    let name = package.split_whitespace().next().unwrap_or(package);
-    let mut args = vec!["tree", "--offline", "-q"];
-    args.extend_from_slice(selection);
-    args.extend_from_slice(&["-i", name, "--depth", "0", "--prefix", "none", "-f", "{f}"]);
-    match cargo(root, &args) {
-        Ok((true, text)) => {
-            let mut sets: Vec<&str> = text.lines().map(str::trim).collect();
-            sets.sort_unstable();
-            sets.dedup();
-            sets.join(" / ")
-        }
-        _ => String::from("(cargo tree failed)"),
-    }
-}
-
 pub fn check(root: &Path) -> Result<(), String> {
     let chapters = chapters(root)?;
     println!("Building what `cargo test` builds (quick if it just ran) ...");
     let started = Instant::now();
-    let (ok, text) = cargo(root, &["test", "--no-run", "-q"])?;
+    let (ok, text) = cargo(root, &["test", "--no-run", "--message-format=json"])?;
     if !ok {
         return Err(format!("`cargo test --no-run` failed:\n{text}"));
     }
+    let all = artifacts(&text);
+    let built: HashSet<&str> = all
+        .iter()
+        .flat_map(|a| a.filenames.iter().map(String::as_str))
+        .collect();
     println!("  done in {:.1} s", started.elapsed().as_secs_f64());
     println!("Building each chapter on its own, as `cargo run -p NAME` does:");
     let mut problems = Vec::new();
     for chapter in &chapters {
         let started = Instant::now();
-        let (ok, text) = cargo(root, &["build", "-v", "-p", chapter])?;
+        let (ok, text) = cargo(root, &["build", "-p", chapter, "--message-format=json"])?;
         let took = started.elapsed().as_secs_f64();
         if !ok {
             return Err(format!("`cargo build -p {chapter}` failed:\n{text}"));
         }
-        let switch = parse(&text);
-        let own = if switch.own.is_empty() {
+        let units = artifacts(&text);
+        let mut compiled: BTreeSet<String> = BTreeSet::new();
+        let mut other = Vec::new();
+        for unit in &units {
+            if !unit.fresh {
+                compiled.insert(
+                    unit.package
+                        .split(' ')
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
+            if !unit.local && !unit.filenames.iter().any(|f| built.contains(f.as_str())) {
+                other.push(unit);
+            }
+        }
+        let compiled = if compiled.is_empty() {
             String::from("nothing")
         } else {
-            switch
-                .own
-                .iter()
-                .map(|p| p.split_whitespace().next().unwrap_or(p))
-                .collect::<Vec<_>>()
-                .join(", ")
+            compiled.into_iter().collect::<Vec<_>>().join(", ")
         };
         println!(
-            "  {chapter:10} {took:5.1} s  compiled {own}; {} dependencies",
-            switch.dependencies.len()
+            "  {chapter:10} {took:5.1} s  compiled {compiled}; {} dependencies unlike `cargo test`'s",
+            other.len()
         );
-        for package in &switch.dependencies {
-            let here = features(root, &["-p", chapter, "-e", "normal,build"], package);
-            let all = features(root, &["-e", "normal,build,dev"], package);
-            println!("    rebuilt {package}: features [{here}], `cargo test` has [{all}]");
-            problems.push(format!("{chapter} rebuilds {package}"));
+        for unit in other {
+            let theirs: BTreeSet<String> = all
+                .iter()
+                .filter(|a| a.package == unit.package)
+                .map(|a| format!("[{}]", a.features.join(",")))
+                .collect();
+            let mine = format!("[{}]", unit.features.join(","));
+            let why = if theirs.contains(&mine) {
+                String::from("same features: rebuilt because one of its dependencies is")
+            } else {
+                format!(
+                    "`cargo test` builds it with {}",
+                    theirs.into_iter().collect::<Vec<_>>().join(" and ")
+                )
+            };
+            println!("    {}: features {mine}; {why}", unit.package);
+            problems.push(format!(
+                "{chapter} builds {} with other features",
+                unit.package
+            ));
         }
     }
     if problems.is_empty() {
@@ -171,34 +225,39 @@ pub fn check(root: &Path) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    const OUT: &str = r#"{"reason":"compiler-artifact","package_id":"registry+https://github.com/rust-lang/crates.io-index#tokio@1.54.1","manifest_path":"/r/tokio/Cargo.toml","target":{"kind":["lib"],"name":"tokio"},"profile":{},"features":["rt","time"],"filenames":["/t/debug/deps/libtokio-aaa.rlib","/t/debug/deps/libtokio-aaa.rmeta"],"executable":null,"fresh":true}
+{"reason":"build-script-executed","package_id":"path+file:///w/course#0.1.0"}
+{"reason":"compiler-artifact","package_id":"path+file:///w/course#0.1.0","target":{"kind":["lib"]},"features":[],"filenames":["/t/debug/deps/libcourse-bbb.rlib"],"fresh":false}
+{"reason":"compiler-artifact","package_id":"path+file:///w/chapters/chapter1-runtime#chapter1@0.1.0","features":[],"filenames":["/t/debug/chapter1"],"fresh":false}
+   Compiling x v1
+"#;
+
     #[test]
-    fn registry_packages_compiled_are_rebuilds_and_workspace_ones_are_not() {
-        let out = "\
-       Fresh unicode-ident v1.0.18
-   Compiling syn v3.0.10
-     Running `/x/rustc --crate-name syn`
-   Compiling tokio v1.54.1
-   Compiling course v0.1.0 (/work/course)
-       Fresh clap v4.6.9
-   Compiling chapter1 v0.1.0 (/work/chapters/chapter1-runtime)
-    Finished `dev` profile";
+    fn artifacts_name_their_package_features_files_and_freshness() {
+        let found = artifacts(OUT);
+        assert_eq!(found.len(), 3, "{found:?}");
         assert_eq!(
-            parse(out),
-            Switch {
-                own: vec![
-                    String::from("course v0.1.0"),
-                    String::from("chapter1 v0.1.0")
+            found[0],
+            Artifact {
+                package: String::from("tokio 1.54.1"),
+                local: false,
+                features: vec![String::from("rt"), String::from("time")],
+                filenames: vec![
+                    String::from("/t/debug/deps/libtokio-aaa.rlib"),
+                    String::from("/t/debug/deps/libtokio-aaa.rmeta")
                 ],
-                dependencies: vec![String::from("syn v3.0.10"), String::from("tokio v1.54.1")],
+                fresh: true,
             }
         );
+        assert_eq!(found[1].package, "course 0.1.0");
+        assert!(found[1].local && !found[1].fresh);
+        assert_eq!(found[2].package, "chapter1 0.1.0");
+        assert!(found[2].local);
     }
 
     #[test]
-    fn an_all_fresh_build_compiles_nothing() {
-        assert_eq!(
-            parse("       Fresh tokio v1.54.1\n    Finished `dev` profile"),
-            Switch::default()
-        );
+    fn an_empty_array_gives_no_strings() {
+        assert!(strings(r#"{"features":[],"x":1}"#, "features").is_empty());
+        assert!(strings(r#"{"x":1}"#, "features").is_empty());
     }
 }
