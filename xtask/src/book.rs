@@ -105,8 +105,8 @@ pub fn ensure_mdbook(root: &Path) -> Result<PathBuf, String> {
     println!(
         "Installing it, once: `cargo install mdbook --version {MDBOOK_VERSION} --locked --debug \
          --no-default-features --features search --root {shown}`.\n\
-         This compiles mdBook from crates.io: about 1 to 2 minutes on 2 cores, longer while \
-         other builds run."
+         This compiles mdBook from crates.io: about 2 minutes on 2 cores (131 s of CPU), \
+         longer while other builds run."
     );
     let started = Instant::now();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
