@@ -8,9 +8,16 @@
 # Measures:
 #   1. cold `cargo run -p chapter1`   (target <= 15 s)
 #   2. cold `cargo test` at the root  (target <= 90 s on 2 cores)
-#   3. warm edit -> `cargo test -p EXERCISE` (target <= 5 s); the edit is a
+#   3. first switch: `cargo build -p CHAPTER` for every chapter, one after
+#      the other, right after step 2, as a learner running each chapter for
+#      the first time after `cargo test` (target: no dependency rebuilt,
+#      only the chapter's crate and course);
+#   4. warm edit -> `cargo test -p EXERCISE` (target <= 5 s); the edit is a
 #      `touch` of the exercise's source. Starters fail their tests until
-#      solved: a test failure there is expected, only the time counts.
+#      solved: a test failure there is expected, only the time counts;
+#   5. first book: `cargo xtask book --build` in a fresh target directory:
+#      compiling xtask, installing the pinned mdBook, building the book
+#      (target <= 90 s).
 # The registry cache (~/.cargo/registry) is used as is: "cold" means no
 # compiled artifacts, not a fresh download.
 set -uo pipefail
@@ -21,7 +28,7 @@ exercise=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --markdown) markdown="${2:?--markdown needs a FILE}"; shift 2 ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         -*) echo "error: unknown option $1" >&2; exit 2 ;;
         *) exercise="$1"; shift ;;
     esac
@@ -30,7 +37,7 @@ done
 work="$(mktemp -d /tmp/async-tour-build-times.XXXXXX)"
 # Logs of failed steps are kept for a look; everything else goes.
 cleanup() {
-    rm -rf "$work/t1" "$work/t2"
+    rm -rf "$work/t1" "$work/t2" "$work/t3"
     if [ ${#failed_logs[@]} -eq 0 ]; then rm -rf "$work"; else echo "logs of failed steps kept: ${failed_logs[*]}" >&2; fi
 }
 trap cleanup EXIT
@@ -97,7 +104,32 @@ if [ "$s_run" -ne 0 ]; then
 fi
 row 'cold `cargo test` (workspace)' "$total s ($note)" "≤ 90 s" "$(verdict "$total" 90)"
 
-# 3. warm edit -> cargo test -p EXERCISE, in the target dir of step 2.
+# 3. first switch to each chapter after cargo test, in the target dir of step 2.
+chapters=$(cargo metadata --no-deps --format-version 1 2>/dev/null |
+    python3 -c 'import json,sys,re
+m=json.load(sys.stdin)
+names=[p["name"] for p in m["packages"] if "/chapters/" in p["manifest_path"]]
+num=lambda n: int(re.sub(r"\D","",n) or 10**6)
+print("\n".join(sorted(names, key=lambda n: (num(n), n))))')
+if [ -n "$chapters" ]; then
+    times=()
+    rebuilt_total=0
+    for chapter in $chapters; do
+        run "switch-$chapter" "$work/t2" cargo build -v -p "$chapter"
+        # Dependencies carry no path in parentheses; workspace crates do.
+        rebuilt=$(grep -E '^ *Compiling ' "$work/switch-$chapter.log" | grep -vc ' (/' || true)
+        rebuilt_total=$((rebuilt_total + rebuilt))
+        entry="$chapter $LAST_TIME s"
+        [ "$rebuilt" -gt 0 ] && entry="$entry ($rebuilt deps rebuilt: $(grep -E '^ *Compiling ' "$work/switch-$chapter.log" | grep -v ' (/' | awk '{print $2}' | paste -sd' ' -))"
+        [ "$LAST_STATUS" -ne 0 ] && entry="$entry (FAILED)"
+        times+=("$entry")
+    done
+    verdict_switch="met"
+    [ "$rebuilt_total" -gt 0 ] && verdict_switch="NOT met"
+    row 'first `cargo run -p chapterN` after `cargo test` (build)' "$(printf '%s, ' "${times[@]}" | sed 's/, $//')" "no dependency rebuilt" "$verdict_switch"
+fi
+
+# 4. warm edit -> cargo test -p EXERCISE, in the target dir of step 2.
 if [ -z "$exercise" ]; then
     for manifest in exercises/*/Cargo.toml; do
         [ -f "$manifest" ] || continue
@@ -116,12 +148,14 @@ for p in m["packages"]:
         for t in p["targets"]:
             print(t["src_path"]); break' "$exercise" 2>/dev/null | head -1)
     if [ -n "$src" ] && [ -f "$src" ]; then
-        run exercise-first "$work/t2" cargo test -p "$exercise"
+        run exercise-first "$work/t2" cargo test -v -p "$exercise"
         [ "$LAST_STATUS" -ne 0 ] && unset 'failed_logs[-1]'
+        t_first=$LAST_TIME
+        deps_first=$(grep -E '^ *Compiling ' "$work/exercise-first.log" | grep -vc ' (/' || true)
         touch "$src"
         run exercise-edit "$work/t2" cargo test -p "$exercise"
         t=$LAST_TIME
-        note="touch $(basename "$src"), rebuild and test, $LAST_CPU s of CPU"
+        note="touch $(basename "$src"), rebuild and test, $LAST_CPU s of CPU; the first run after \`cargo test\`: $t_first s, $deps_first dependencies rebuilt"
         if [ "$LAST_STATUS" -ne 0 ]; then
             note="$note; tests fail (expected for an unsolved starter)"
             # Not a failure of the measurement: drop it from the kept logs.
@@ -134,6 +168,14 @@ for p in m["packages"]:
 else
     row 'warm edit → `cargo test -p <exercise>`' "not run: no exercise package yet" "≤ 5 s" ""
 fi
+
+# 5. the first book: compile xtask, install mdBook, build the book, in a
+# fresh target directory (xtask installs tools under CARGO_TARGET_DIR).
+run book "$work/t3" cargo xtask book --build
+note="$LAST_CPU s of CPU"
+[ "$LAST_STATUS" -ne 0 ] && note="$note; FAILED"
+row 'first `cargo xtask book --build` (fresh target)' "$LAST_TIME s ($note)" "≤ 90 s" "$(verdict "$LAST_TIME" 90)"
+rm -rf "$work/t3"
 
 load_end=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?")
 {

@@ -1,5 +1,12 @@
 //! `cargo xtask book`: the pinned mdBook, installed on first use into
-//! `target/tools`, then `mdbook serve` or `mdbook build`.
+//! `target/tools`, then `mdbook build`, and a small loopback server for the
+//! result (see serve.rs).
+//!
+//! The install compiles mdBook from crates.io, the fastest way that stays
+//! with the official sources (see bench/build-times-results.md): in debug
+//! mode (a third of the CPU time of a release build; building this book
+//! takes a second or two either way) and with only the `search` feature
+//! (no `serve` or `watch`: tokio, axum, notify...).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -8,8 +15,15 @@ use std::time::Instant;
 /// The mdBook the book is written for. 0.5 needs Rust 1.88 or later.
 pub const MDBOOK_VERSION: &str = "0.5.4";
 
-/// Where `cargo install --root` puts tools, relative to the workspace root.
-const TOOLS_ROOT: &str = "target/tools";
+/// Where `cargo install --root` puts tools: `tools` in the target
+/// directory (`target/tools`, or under `CARGO_TARGET_DIR` when it is set,
+/// so that a fresh target directory measures a fresh install).
+fn tools_root(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => root.join(dir).join("tools"),
+        _ => root.join("target/tools"),
+    }
+}
 
 /// Builds the book once into `book/build`; any warning or error that mdBook
 /// prints fails the build.
@@ -55,31 +69,28 @@ fn is_problem(line: &str) -> bool {
         .any(|word| word == "WARN" || word == "ERROR")
 }
 
-/// Serves the book on 127.0.0.1:`port` until Ctrl-C, rebuilding on change.
+/// Builds the book, then serves it on 127.0.0.1:`port` until Ctrl-C,
+/// rebuilding it when a source changes.
 pub fn serve(root: &Path, port: u16) -> Result<(), String> {
-    let mdbook = ensure_mdbook(root)?;
-    println!(
-        "Serving the book at http://127.0.0.1:{port}/ (it rebuilds when a page changes; Ctrl-C stops it)"
-    );
-    let status = Command::new(&mdbook)
-        .current_dir(root)
-        .args(["serve", "book", "--hostname", "127.0.0.1", "--port"])
-        .arg(port.to_string())
-        .status()
-        .map_err(|e| format!("cannot run {}: {e}", mdbook.display()))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "mdbook serve stopped ({status}); if the port is taken, pick another with `cargo xtask book --port N`"
-        ))
-    }
+    build(root)?;
+    let again = root.to_path_buf();
+    crate::serve::serve(root, &root.join("book/build"), port, move || {
+        println!("A source of the book changed: rebuilding ...");
+        if let Err(e) = build(&again) {
+            eprintln!("error: {e}");
+        }
+    })
 }
 
 /// The path of mdBook `MDBOOK_VERSION`, installing it first if it is
 /// missing or another version.
 pub fn ensure_mdbook(root: &Path) -> Result<PathBuf, String> {
-    let tools = root.join(TOOLS_ROOT);
+    let tools = tools_root(root);
+    let shown = tools
+        .strip_prefix(root)
+        .unwrap_or(&tools)
+        .display()
+        .to_string();
     let mdbook = tools
         .join("bin")
         .join(format!("mdbook{}", std::env::consts::EXE_SUFFIX));
@@ -89,11 +100,13 @@ pub fn ensure_mdbook(root: &Path) -> Result<PathBuf, String> {
             "{} is mdBook {v}; the book needs {MDBOOK_VERSION}: reinstalling.",
             mdbook.display()
         ),
-        None => println!("mdBook {MDBOOK_VERSION} is not installed in {TOOLS_ROOT} yet."),
+        None => println!("mdBook {MDBOOK_VERSION} is not installed in {shown} yet."),
     }
     println!(
-        "Installing it with `cargo install mdbook --version {MDBOOK_VERSION} --locked --force --root {TOOLS_ROOT}`.\n\
-         This compiles mdBook from source and takes about 2 minutes, once."
+        "Installing it, once: `cargo install mdbook --version {MDBOOK_VERSION} --locked --debug \
+         --no-default-features --features search --root {shown}`.\n\
+         This compiles mdBook from crates.io: about 2 minutes on 2 cores (131 s of CPU), \
+         longer while other builds run."
     );
     let started = Instant::now();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -108,8 +121,17 @@ pub fn ensure_mdbook(root: &Path) -> Result<PathBuf, String> {
             // Replace whatever is there, even a binary that cargo's records
             // call 0.5.4 but that reports another version.
             "--force",
+            // Unoptimised: a third of the CPU time of a release build.
+            "--debug",
+            // Search is the one feature the book uses; no `serve`/`watch`.
+            "--no-default-features",
+            "--features",
+            "search",
             "--root",
         ])
+        // No debug info and no incremental cache: nobody debugs mdBook here.
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
+        .env("CARGO_INCREMENTAL", "0")
         .arg(&tools)
         .status()
         .map_err(|e| format!("cannot run cargo install: {e}"))?;

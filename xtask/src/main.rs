@@ -2,14 +2,19 @@
 //! run the same on every machine (the alias lives in `.cargo/config.toml`).
 //!
 //! - `cargo xtask book` installs the pinned mdBook into `target/tools` if
-//!   needed and serves the book on 127.0.0.1;
+//!   needed, builds the book and serves it on 127.0.0.1, rebuilding it on
+//!   change;
 //! - `cargo xtask book --build` builds it once into `book/build` and fails on
 //!   any mdBook warning;
 //! - `cargo xtask outputs` reruns the chapters and rewrites the outputs and
-//!   timelines that the book shows (`book/outputs.rs` lists them).
+//!   timelines that the book shows (`book/outputs.rs` lists them);
+//! - `cargo xtask switch` checks that running any chapter after `cargo test`
+//!   rebuilds no dependency (CI runs it after the tests).
 
 mod book;
 mod outputs;
+mod serve;
+mod switch;
 
 // The table of outputs, shared with the book's tests.
 #[path = "../../book/outputs.rs"]
@@ -28,13 +33,16 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Cmd {
-    /// Serve the book on http://127.0.0.1:PORT (installs mdBook 0.5.4 into
-    /// target/tools the first time).
+    /// Build the book and serve it on http://127.0.0.1:PORT, rebuilding it
+    /// on change (installs mdBook 0.5.4 into target/tools the first time).
     Book {
         /// Build the book once into book/build instead of serving it; fail
         /// on any mdBook warning.
         #[arg(long)]
         build: bool,
+        /// Only install the pinned mdBook into target/tools, if missing.
+        #[arg(long, conflicts_with = "build")]
+        install: bool,
         /// Port to serve on.
         #[arg(long, default_value_t = 3001)]
         port: u16,
@@ -47,15 +55,26 @@ enum Cmd {
         /// Only these packages (default: every entry of book/outputs.rs).
         packages: Vec<String>,
     },
+    /// Check that `cargo run -p chapterN` after `cargo test` rebuilds no
+    /// dependency, for every chapter (builds each chapter on its own).
+    Switch,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let root = manifest::workspace_root(&PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     let result = match cli.command {
+        Cmd::Book { install: true, .. } => book::ensure_mdbook(&root).map(|mdbook| {
+            println!(
+                "mdBook {} is ready: {}",
+                book::MDBOOK_VERSION,
+                mdbook.display()
+            );
+        }),
         Cmd::Book { build: true, .. } | Cmd::BookBuild => book::build(&root),
-        Cmd::Book { build: false, port } => book::serve(&root, port),
+        Cmd::Book { port, .. } => book::serve(&root, port),
         Cmd::Outputs { packages } => outputs::regenerate(&root, &packages),
+        Cmd::Switch => switch::check(&root),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
