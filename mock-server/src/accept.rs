@@ -176,6 +176,12 @@ const SHED_AFTER: Duration = Duration::from_secs(1);
 ///   a client then gets an error at once instead of waiting for ever.
 /// - any other error concerns one connection only (reset while queued):
 ///   go on at once.
+///
+/// A known limit with several workers: each has its own listen queue, and
+/// the descriptor one worker frees to shed with may be taken by another
+/// worker's accept. That worker then sheds again only once a descriptor is
+/// free (it retries at every pause); the connections in its queue wait
+/// until then.
 async fn accept_loop(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
@@ -211,8 +217,13 @@ async fn accept_loop(
                     shed = 0;
                 }
                 pause = Duration::from_millis(5);
+                // Back to a reserve of /dev/null: a shed socket is let go
+                // only once the new reserve is open, so that a failed open
+                // (still short of descriptors) never leaves none.
                 if !matches!(reserve, Some(Reserve::Null(_))) {
-                    reserve = Reserve::open();
+                    if let Some(fresh) = Reserve::open() {
+                        reserve = Some(fresh);
+                    }
                 }
                 accepted.fetch_add(1, Ordering::Relaxed);
                 tokio::spawn(serve_connection(
@@ -229,6 +240,12 @@ async fn accept_loop(
                     );
                     Instant::now()
                 });
+                // Another worker's accept may have taken the descriptor
+                // this one freed to shed with: take one back as soon as
+                // one is free, or this worker could never shed again.
+                if reserve.is_none() {
+                    reserve = Reserve::open();
+                }
                 if since.elapsed() >= SHED_AFTER && reserve.take().is_some() {
                     // The reserve's descriptor is now free for this one
                     // accept. The connection that could not be accepted may
