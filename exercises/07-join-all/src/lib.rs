@@ -15,8 +15,9 @@
 //! with URLs of a local delay server that invents new bodies in every run,
 //! compares your totals with its own count, and checks that the requests
 //! were all in flight at once. The `analyse` it hands you counts like
-//! `count_bits` and notes the thread it runs on: it must never run on the
-//! runtime's own thread, the one that polls your tasks.
+//! `count_bits` and notes the thread it runs on: it must run on the
+//! runtime's blocking pool, never on the runtime's own thread (the one
+//! that polls your tasks) nor on a thread you start yourself.
 //!
 //! **Hint:** `join_all` over `JoinHandle`s of tasks that return
 //! `anyhow::Result<(u64, u64)>` gives a

@@ -32,7 +32,17 @@ pub type Analysis = fn(&str) -> (u64, u64);
 
 /// Which thread analysed which text: (a hash of the text, the thread).
 /// Checks running side by side share it; each takes out its own bodies'.
-static ANALYSED: Mutex<Vec<(u64, ThreadId)>> = Mutex::new(Vec::new());
+static ANALYSED: Mutex<Vec<(u64, Analyser)>> = Mutex::new(Vec::new());
+
+/// The thread an analysis ran on, and whether the check's runtime started
+/// it. Every thread that runtime starts (its blocking pool's, here: a
+/// current-thread runtime has no workers) bears the check thread's name;
+/// a thread the learner's code started with `std::thread::spawn` does not.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Analyser {
+    thread: ThreadId,
+    runtime_thread: bool,
+}
 
 fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
@@ -49,14 +59,24 @@ fn analyse_noting_the_thread(text: &str) -> (u64, u64) {
         if seen.len() > 10_000 {
             seen.drain(..5_000);
         }
-        seen.push((fnv(text), std::thread::current().id()));
+        let current = std::thread::current();
+        let runtime_thread = current
+            .name()
+            .is_some_and(|n| n.starts_with(crate::panics::PREFIX));
+        seen.push((
+            fnv(text),
+            Analyser {
+                thread: current.id(),
+                runtime_thread,
+            },
+        ));
     }
     let ones: u64 = text.bytes().map(|b| u64::from(b.count_ones())).sum();
     (ones, 8 * text.len() as u64 - ones)
 }
 
 /// The threads that analysed each target's body, taken out of the record.
-fn threads(targets: &[Target]) -> Vec<Vec<ThreadId>> {
+fn threads(targets: &[Target]) -> Vec<Vec<Analyser>> {
     let mut seen = ANALYSED.lock().unwrap_or_else(|e| e.into_inner());
     targets
         .iter()
@@ -65,7 +85,7 @@ fn threads(targets: &[Target]) -> Vec<Vec<ThreadId>> {
             let mine = seen
                 .iter()
                 .filter(|(h, _)| *h == hash)
-                .map(|(_, thread)| *thread)
+                .map(|(_, analyser)| *analyser)
                 .collect();
             seen.retain(|(h, _)| *h != hash);
             mine
@@ -165,7 +185,14 @@ pub fn analysis_runs_on_the_blocking_pool(
     let (_, meta) = ran?.ok()?;
     let n = targets.len();
     let never = threads.iter().filter(|t| t.is_empty()).count();
-    let inline = threads.iter().filter(|t| t.contains(&meta.thread)).count();
+    let inline = threads
+        .iter()
+        .filter(|t| t.iter().any(|a| a.thread == meta.thread))
+        .count();
+    let foreign = threads
+        .iter()
+        .filter(|t| t.iter().any(|a| !a.runtime_thread))
+        .count();
     if inline > 0 {
         return Err(Diagnosis::new(format!(
             "the analysis ran on the runtime's thread for {inline} of the {n} bodies: that \
@@ -173,6 +200,17 @@ pub fn analysis_runs_on_the_blocking_pool(
              makes progress (a large text would stall them all). Move it into \
              `tokio::task::spawn_blocking(move || analyse(&text))` and `.await` the JoinHandle: \
              the blocking pool has threads of its own for such work.{}",
+            judge::panic_note(&meta.panics)
+        )));
+    }
+    if foreign > 0 {
+        return Err(Diagnosis::new(format!(
+            "the analysis ran on a thread that tokio did not start for {foreign} of the {n} \
+             bodies (a `std::thread::spawn` of your own?). One OS thread per body does not \
+             scale, and joining it blocks the runtime's thread while it waits. \
+             `tokio::task::spawn_blocking(move || analyse(&text))` hands the work to the \
+             runtime's blocking pool, which reuses its threads, and its JoinHandle is awaited \
+             without blocking.{}",
             judge::panic_note(&meta.panics)
         )));
     }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 
 /// The prefix of the threads that run learner code.
-const PREFIX: &str = "check-";
+pub(crate) const PREFIX: &str = "check-";
 
 /// One panic on a check's thread.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -58,6 +58,30 @@ fn an_analysis_in_a_spawned_task_is_still_on_the_runtime_thread() {
 }
 
 #[test]
+fn an_analysis_on_a_thread_of_its_own_is_not_the_blocking_pool() {
+    fails_with(
+        ex07::analysis_runs_on_the_blocking_pool(
+            async |c: &Client, urls: &[String], analyse: Analysis| {
+                let texts = try_join_all(urls.iter().map(|u| fetch(c, u))).await?;
+                let mut total = (0, 0);
+                for text in texts {
+                    // A thread per body, joined: it blocks the runtime's
+                    // thread while it waits.
+                    let counted = std::thread::spawn(move || analyse(&text)).join();
+                    total = add(total, counted.expect("the counting thread ran"));
+                }
+                Ok(total)
+            },
+        ),
+        &[
+            "the analysis ran on a thread that tokio did not start for 6 of the 6 bodies",
+            "std::thread::spawn",
+            "spawn_blocking",
+        ],
+    );
+}
+
+#[test]
 fn counting_without_the_analysis_is_noticed() {
     fails_with(
         ex07::analysis_runs_on_the_blocking_pool(
