@@ -220,10 +220,10 @@ async fn accept_loop(
                 // Back to a reserve of /dev/null: a shed socket is let go
                 // only once the new reserve is open, so that a failed open
                 // (still short of descriptors) never leaves none.
-                if !matches!(reserve, Some(Reserve::Null(_))) {
-                    if let Some(fresh) = Reserve::open() {
-                        reserve = Some(fresh);
-                    }
+                if !matches!(reserve, Some(Reserve::Null(_)))
+                    && let Some(fresh) = Reserve::open()
+                {
+                    reserve = Some(fresh);
                 }
                 accepted.fetch_add(1, Ordering::Relaxed);
                 tokio::spawn(serve_connection(
