@@ -2,10 +2,9 @@
 //! checks accept every correct approach a learner may take, and fail each
 //! usual mistake, within the time limit, with the diagnosis a learner needs
 //! (its words are asserted). `hangs` holds the general failures (deadlocks,
-//! threads blocked for good, panics in tasks); `mistakes` and `approaches`
-//! the ones of chapter 9.
+//! threads blocked for good, panics in tasks); `report` that a failed
+//! check prints its diagnosis and no backtrace.
 
-mod approaches;
 mod ex01;
 mod ex02;
 mod ex03;
@@ -17,7 +16,6 @@ mod ex08;
 mod ex09_bounded;
 mod ex09_timeout;
 mod hangs;
-mod mistakes;
 mod report;
 
 use anyhow::Context;
