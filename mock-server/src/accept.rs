@@ -28,12 +28,13 @@ pub(crate) struct Worker {
 
 impl Worker {
     /// Starts the worker's thread, which listens on `addr`, and waits
-    /// until it listens: a port in use is reported to the caller.
+    /// until it listens: a port in use is reported to the caller. Returns
+    /// the address it listens on (the port the kernel picked for port 0).
     pub(crate) fn start(
         addr: SocketAddr,
         index: usize,
         shared: &Arc<Shared>,
-    ) -> Result<Worker, StartError> {
+    ) -> Result<(Worker, SocketAddr), StartError> {
         let (stop, stopped) = watch::channel(());
         let die = Arc::new(tokio::sync::Notify::new());
         let accepted = Arc::new(AtomicU64::new(0));
@@ -58,7 +59,7 @@ impl Worker {
             .map_err(|e| StartError::Io(addr, e))?;
         worker.thread = Some(thread);
         match started.recv() {
-            Ok(Ok(())) => Ok(worker),
+            Ok(Ok(bound)) => Ok((worker, bound)),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(StartError::Io(
                 addr,
@@ -125,7 +126,7 @@ struct WorkerContext {
 /// The worker's thread: a runtime of its own, the listener (reported on
 /// `listening`) and the accept loop. When the loop returns, the runtime is
 /// dropped and every connection closes.
-fn run(context: WorkerContext, listening: std::sync::mpsc::Sender<Result<(), StartError>>) {
+fn run(context: WorkerContext, listening: std::sync::mpsc::Sender<Result<SocketAddr, StartError>>) {
     let WorkerContext {
         addr,
         index,
@@ -147,10 +148,16 @@ fn run(context: WorkerContext, listening: std::sync::mpsc::Sender<Result<(), Sta
     runtime.block_on(async move {
         // The listener registers with this thread's runtime.
         let listener = match listen(addr) {
-            Ok(listener) => {
-                let _ = listening.send(Ok(()));
-                listener
-            }
+            Ok(listener) => match listener.local_addr() {
+                Ok(bound) => {
+                    let _ = listening.send(Ok(bound));
+                    listener
+                }
+                Err(e) => {
+                    let _ = listening.send(Err(StartError::Io(addr, e)));
+                    return;
+                }
+            },
             Err(e) => {
                 let _ = listening.send(Err(e));
                 return;
@@ -329,7 +336,7 @@ pub(crate) fn watchdog(
                 "delay server on {addr}: worker {index} stopped accepting connections; restarting it"
             );
             match Worker::start(addr, index, &shared) {
-                Ok(fresh) => {
+                Ok((fresh, _)) => {
                     let dead = std::mem::replace(worker, fresh);
                     drop(dead);
                     shared.restarts.fetch_add(1, Ordering::Relaxed);

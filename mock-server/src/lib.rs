@@ -189,14 +189,13 @@ impl Builder {
     /// Starts the server. Its workers run on threads of their own, each
     /// with its own runtime, so the caller's runtime needs no driver.
     pub async fn start(self) -> Result<DelayServer, StartError> {
-        // Bind once without SO_REUSEPORT: this fails if anyone else already
-        // listens there, even another delay server, and picks the port
-        // when the caller asked for port 0.
-        let probe = std::net::TcpListener::bind(self.addr).map_err(|e| bind_error(self.addr, e))?;
-        let addr = probe
-            .local_addr()
-            .map_err(|e| StartError::Io(self.addr, e))?;
-        drop(probe);
+        // A port asked for by number: bind it once without SO_REUSEPORT
+        // first. That fails if anyone else already listens there, even
+        // another delay server, which the workers' SO_REUSEPORT binds
+        // below would silently join.
+        if self.addr.port() != 0 {
+            std::net::TcpListener::bind(self.addr).map_err(|e| bind_error(self.addr, e))?;
+        }
 
         let shared = Arc::new(Shared {
             started: Instant::now(),
@@ -212,10 +211,21 @@ impl Builder {
             log_count: AtomicU64::new(0),
             servers: Mutex::new(None),
         });
+        // Port 0: the first worker's own bind picks the port, and holds it
+        // from that moment on. (Picking it with a probe socket that is then
+        // closed left a gap in which another server, in the same process or
+        // not, could be given the same port and share it through
+        // SO_REUSEPORT: the kernel then spread one server's connections
+        // over both, and stopping the other server cut them mid-body.) A
+        // port picked for a socket with SO_REUSEPORT is never one that a
+        // listener already holds.
+        let mut addr = self.addr;
         let mut workers = Vec::with_capacity(self.workers);
         for index in 0..self.workers {
             // An early return drops (stops) the workers started so far.
-            workers.push(Worker::start(addr, index, &shared)?);
+            let (worker, bound) = Worker::start(addr, index, &shared)?;
+            addr = bound;
+            workers.push(worker);
         }
         *shared.servers.lock().unwrap() = Some(workers);
         let watchdog = self.watchdog.map(|every| {

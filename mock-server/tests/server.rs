@@ -918,3 +918,75 @@ fn the_binary_has_help() {
         }
     });
 }
+
+/// Servers started side by side on port 0 (as parallel tests start them)
+/// each get a port of their own, and every request reaches the server it
+/// was sent to. Two servers sharing a port through SO_REUSEPORT would
+/// split each other's connections, and a stopped one would cut off the
+/// bodies it was sending for the other.
+#[test]
+fn servers_started_at_once_never_share_a_port() {
+    const THREADS: usize = 8;
+    const EACH: usize = 8;
+    let started = std::sync::Barrier::new(THREADS);
+    let servers: Vec<(tokio::runtime::Runtime, DelayServer)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                scope.spawn(|| {
+                    started.wait();
+                    (0..EACH)
+                        .map(|_| {
+                            let rt = tokio::runtime::Builder::new_current_thread()
+                                .enable_all()
+                                .build()
+                                .unwrap();
+                            let server = rt
+                                .block_on(DelayServer::builder().workers(2).start())
+                                .expect("server starts");
+                            (rt, server)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a starting thread panicked"))
+            .collect()
+    });
+    let mut ports: Vec<u16> = servers.iter().map(|(_, s)| s.addr().port()).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    assert_eq!(
+        ports.len(),
+        THREADS * EACH,
+        "{} servers started at once share {} ports",
+        THREADS * EACH,
+        ports.len()
+    );
+    // Each server sees exactly the requests sent to it, on either worker.
+    for (_, server) in &servers {
+        for _ in 0..4 {
+            let mut stream = TcpStream::connect(server.addr()).expect("connects");
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            std::io::Write::write_all(
+                &mut stream,
+                b"GET /delay/0 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+            )
+            .unwrap();
+            let mut answer = Vec::new();
+            std::io::Read::read_to_end(&mut stream, &mut answer).expect("an answer");
+        }
+    }
+    for (_, server) in &servers {
+        assert_eq!(
+            server.total_requests(),
+            4,
+            "the server on {} saw {} of the 4 requests sent to it",
+            server.addr(),
+            server.total_requests()
+        );
+    }
+}
