@@ -26,6 +26,10 @@ const TICK: Duration = Duration::from_millis(10);
 /// server more time to note them, see `judge::returned_early`).
 const AFTER_RETURN: Duration = Duration::from_millis(20);
 
+/// How long the wait after the return may last on a loaded machine (see
+/// [`AFTER_RETURN`]) before the check goes on regardless.
+const AFTER_RETURN_AT_MOST: Duration = Duration::from_millis(300);
+
 /// How long after its own time limit a run may take to report before the
 /// check concludes that the runtime's thread is blocked for good: a free
 /// runtime reports at the limit, give or take a few milliseconds (a loaded
@@ -220,8 +224,17 @@ impl Lab {
                 )
                 .await;
                 if let Ok(Ok(_)) = result {
-                    // Whatever the function left running runs now.
+                    // Whatever the function left running runs now: for
+                    // AFTER_RETURN, and for at least two turns of the
+                    // runtime (two ticks), which on a loaded machine, where
+                    // this thread gets the CPU only now and then, take
+                    // longer than the clock says.
+                    let ticks_at_return = ticker.report().ticks;
                     tokio::time::sleep(AFTER_RETURN).await;
+                    let until = Instant::now() + AFTER_RETURN_AT_MOST;
+                    while ticker.report().ticks < ticks_at_return + 2 && Instant::now() < until {
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
                 }
                 let stall = ticker.stop().stall();
                 let (result, took) = match result {
