@@ -3,9 +3,7 @@
 //! two-core machine); the order of events is checked by the server's own
 //! record.
 
-mod common;
-
-use common::{connect, within};
+use crate::common::{connect, within};
 use mock_server::{DelayServer, RequestRecord, body_for};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -129,7 +127,7 @@ fn a_dripped_body_comes_in_pieces_after_the_headers() {
 fn a_quick_response_records_its_real_end() {
     within(Duration::from_secs(20), "the quick response", || {
         let (_runtime, server) = server();
-        let answer = common::get(server.addr(), "/delay/50").expect("answered");
+        let answer = crate::common::get(server.addr(), "/delay/50").expect("answered");
         assert_eq!(answer.status, 200);
         let record = record_of(&server, "/delay/50", Duration::from_secs(2));
         let ended = record.ended.expect("the end is recorded");
@@ -138,7 +136,7 @@ fn a_quick_response_records_its_real_end() {
             "the end is not before the delay is over"
         );
         assert!(!record.aborted());
-        let bad = common::get(server.addr(), "/delay/x").expect("answered");
+        let bad = crate::common::get(server.addr(), "/delay/x").expect("answered");
         assert_eq!(bad.status, 400);
         let record = record_of(&server, "/delay/x", Duration::from_secs(2));
         assert!(record.ended.is_some(), "a 400 has its end too");
@@ -207,7 +205,7 @@ fn an_unread_body_still_counts_in_flight() {
         let (head, _) = read_head(&mut big);
         assert!(head.starts_with("HTTP/1.1 200"), "{head}");
         std::thread::sleep(Duration::from_millis(300));
-        let answer = common::get(addr, "/delay/0/url/small").expect("answered");
+        let answer = crate::common::get(addr, "/delay/0/url/small").expect("answered");
         assert_eq!(answer.status, 200);
         let big_record = record_of(&server, "/delay/0/url/big", Duration::ZERO);
         assert!(
@@ -228,7 +226,7 @@ fn an_unread_body_still_counts_in_flight() {
         )
         .expect("sends");
         let _ = read_head(&mut slow);
-        let answer = common::get(addr, "/delay/0/url/quick").expect("answered");
+        let answer = crate::common::get(addr, "/delay/0/url/quick").expect("answered");
         assert_eq!(answer.status, 200);
         let _ = record_of(&server, "/delay/0/url/slow", Duration::from_secs(3));
         assert_eq!(

@@ -7,9 +7,7 @@
 //! stderr, past the test harness's capture, so that they show in every
 //! `cargo test` run.
 
-mod common;
-
-use common::{ServerProcess, connect, exchange, get, parse_response, within};
+use crate::common::{ServerProcess, connect, exchange, get, parse_response, within};
 use mock_server::{DEFAULT_BODY_BYTES, DelayServer, MAX_BODY_BYTES, MAX_DELAY_MS, body_for};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -514,12 +512,12 @@ fn memory_stays_flat_over_many_requests() {
     within(Duration::from_secs(40), "the sequential requests", || {
         let server = ServerProcess::spawn(&["--port", "0", "--quiet"], None);
         let (addr, _) = server.wait_for_address();
-        let mut clients: Vec<common::KeepAlive> = (0..CONNECTIONS)
-            .map(|_| common::KeepAlive::open(addr).expect("connects"))
+        let mut clients: Vec<crate::common::KeepAlive> = (0..CONNECTIONS)
+            .map(|_| crate::common::KeepAlive::open(addr).expect("connects"))
             .collect();
         // Each connection sends `count` requests, one after another; the
         // connections run side by side.
-        let send = |clients: &mut [common::KeepAlive], count: u32| {
+        let send = |clients: &mut [crate::common::KeepAlive], count: u32| {
             std::thread::scope(|s| {
                 for (c, client) in clients.iter_mut().enumerate() {
                     s.spawn(move || {

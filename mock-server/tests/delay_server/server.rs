@@ -7,9 +7,7 @@
 //! peak-in-flight count); the few timing checks have wide margins so that
 //! the suite passes on a busy two-core machine.
 
-mod common;
-
-use common::{ServerProcess, within};
+use crate::common::{ServerProcess, within};
 use futures::{FutureExt, StreamExt};
 use mock_server::{
     DEFAULT_BODY_BYTES, DelayServer, MAX_BODY_BYTES, MAX_DELAY_MS, RequestRecord, body_for,
@@ -494,7 +492,8 @@ fn no_worker_is_lost_to_running_out_of_descriptors() {
             ))
             .arg(exe)
             .args([
-                "flood_child",
+                // Its full name in this binary (tests/delay_server/main.rs).
+                "server::flood_child",
                 "--exact",
                 "--ignored",
                 "--nocapture",
@@ -505,7 +504,7 @@ fn no_worker_is_lost_to_running_out_of_descriptors() {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
-            .inspect(|child| common::register_child(child.id()))
+            .inspect(|child| crate::common::register_child(child.id()))
             .and_then(|child| child.wait_with_output())
             .expect("the test binary runs again")
     });
@@ -545,7 +544,10 @@ fn flood_child() {
         .block_on(DelayServer::builder().workers(2).start())
         .expect("server starts");
     let addr = server.addr();
-    assert_eq!(common::get(addr, "/delay/0").map(|r| r.status), Ok(200));
+    assert_eq!(
+        crate::common::get(addr, "/delay/0").map(|r| r.status),
+        Ok(200)
+    );
 
     // This process and the server share the descriptor table: connect until
     // it is full, then keep connecting (closing one of ours to make room
@@ -632,7 +634,7 @@ fn flood_child() {
     let before = server.accepted_per_worker();
     for i in 0..60 {
         let path = format!("/delay/0/url/after-{i}?bytes=5");
-        let answer = common::get(addr, &path)
+        let answer = crate::common::get(addr, &path)
             .unwrap_or_else(|e| panic!("request {i} after the flood failed: {e}"));
         assert_eq!(answer.status, 200, "request {i} after the flood");
     }
@@ -687,7 +689,7 @@ async fn a_dead_accept_loop_is_restarted() {
         let addr = server.addr();
         tokio::task::spawn_blocking(move || {
             for i in 0..60 {
-                let answer = common::get(addr, &format!("/delay/0/url/{i}?bytes=1"))
+                let answer = crate::common::get(addr, &format!("/delay/0/url/{i}?bytes=1"))
                     .unwrap_or_else(|e| panic!("request {i} failed: {e}"));
                 assert_eq!(answer.status, 200);
             }
@@ -712,7 +714,10 @@ async fn a_stopped_server_releases_its_port() {
     in_time("the shutdown checks", async {
         let server = DelayServer::start().await.expect("server starts");
         let addr = server.addr();
-        assert_eq!(common::get(addr, "/delay/0").map(|r| r.status), Ok(200));
+        assert_eq!(
+            crate::common::get(addr, "/delay/0").map(|r| r.status),
+            Ok(200)
+        );
         // A request in flight must not keep the server alive.
         let slow = tokio::spawn(reqwest::get(server.delay_url(5000)));
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -724,7 +729,10 @@ async fn a_stopped_server_releases_its_port() {
             .start()
             .await
             .expect("the port is free as soon as shutdown() returns");
-        assert_eq!(common::get(addr, "/delay/0").map(|r| r.status), Ok(200));
+        assert_eq!(
+            crate::common::get(addr, "/delay/0").map(|r| r.status),
+            Ok(200)
+        );
         let cut = tokio::time::timeout(Duration::from_secs(2), slow)
             .await
             .expect("the request in flight ended with the server, not after its 5 s delay")
@@ -732,7 +740,7 @@ async fn a_stopped_server_releases_its_port() {
         assert!(cut.is_err(), "the request in flight got no answer: {cut:?}");
 
         drop(again);
-        let refused = common::wait_until_refused(addr, Duration::from_secs(1));
+        let refused = crate::common::wait_until_refused(addr, Duration::from_secs(1));
         assert!(
             refused.is_some(),
             "the port still accepts connections 1 s after drop"
@@ -757,7 +765,7 @@ fn the_binary_serves_logs_and_stops_on_ctrl_c() {
         assert_eq!(curls.len(), 2, "two curl examples with the URL: {stdout:?}");
 
         let path = "/delay/50/url/http://www.google.co.uk";
-        let answer = common::get(addr, path).expect("the binary answers");
+        let answer = crate::common::get(addr, path).expect("the binary answers");
         assert_eq!(answer.status, 200);
         assert_eq!(answer.body, body_for(path, DEFAULT_BODY_BYTES).into_bytes());
         std::thread::sleep(Duration::from_millis(100));
@@ -776,7 +784,7 @@ fn the_binary_serves_logs_and_stops_on_ctrl_c() {
             .expect("the server ends within 5 s of Ctrl-C");
         assert!(status.success(), "Ctrl-C ends it cleanly: {status}");
         assert!(
-            common::wait_until_refused(addr, Duration::from_secs(1)).is_some(),
+            crate::common::wait_until_refused(addr, Duration::from_secs(1)).is_some(),
             "the port is closed after exit"
         );
         let stderr = server.stderr_lines();
@@ -796,7 +804,7 @@ fn the_binary_logs_a_few_requests_each_and_counts_a_flood() {
     within(Duration::from_secs(20), "the log sampling", || {
         let server = ServerProcess::spawn(&["--port", "0"], None);
         let (addr, _) = server.wait_for_address();
-        let mut client = common::KeepAlive::open(addr).expect("connects");
+        let mut client = crate::common::KeepAlive::open(addr).expect("connects");
         // 300 quick requests, most within one second of the server's life.
         for i in 0..300 {
             let (status, _) = client
@@ -898,7 +906,7 @@ fn the_binary_refuses_a_remote_bind_without_the_flag() {
 #[test]
 fn the_binary_has_help() {
     within(Duration::from_secs(20), "--help", || {
-        let output = std::process::Command::new(common::BINARY)
+        let output = std::process::Command::new(crate::common::BINARY)
             .arg("--help")
             .output()
             .expect("the binary runs");

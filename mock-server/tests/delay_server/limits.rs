@@ -3,9 +3,7 @@
 //! open files is needed (set by `ulimit` in the child's shell, never in
 //! this process). Loopback only, every loop bounded.
 
-mod common;
-
-use common::{ServerProcess, connect, within};
+use crate::common::{ServerProcess, connect, within};
 use mock_server::{DelayServer, body_for};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -93,7 +91,7 @@ fn slow_heads_and_idle_connections_are_closed_in_time() {
 
         // An idle keep-alive connection: one answer, then closed after
         // the idle limit.
-        let mut idle = common::KeepAlive::open(addr).expect("connects");
+        let mut idle = crate::common::KeepAlive::open(addr).expect("connects");
         let (status, _) = idle.get("/delay/0?bytes=10").expect("answered");
         assert_eq!(status, 200);
         let start = Instant::now();
@@ -115,7 +113,7 @@ fn slow_heads_and_idle_connections_are_closed_in_time() {
         );
 
         // Slower than both limits, and answered in full.
-        let mut keep = common::KeepAlive::open(addr).expect("connects");
+        let mut keep = crate::common::KeepAlive::open(addr).expect("connects");
         let path = "/delay/1000/url/slow";
         let (status, body) = keep.get(&format!("{path}?bytes=100")).expect("answered");
         assert_eq!((status, body), (200, body_for(path, 100).into_bytes()));
@@ -154,7 +152,7 @@ fn the_binary_takes_its_limits_as_flags() {
             closed - start < Duration::from_secs(3),
             "--header-timeout-ms 200 let go of a slow head"
         );
-        let output = std::process::Command::new(common::BINARY)
+        let output = std::process::Command::new(crate::common::BINARY)
             .arg("--help")
             .output()
             .expect("the binary runs");
@@ -193,7 +191,7 @@ fn bodies_past_the_cap_get_a_clear_503() {
             .expect("sends");
         std::thread::sleep(Duration::from_millis(100));
         let start = Instant::now();
-        let refused = common::get(addr, "/delay/200?bytes=600000").expect("answered");
+        let refused = crate::common::get(addr, "/delay/200?bytes=600000").expect("answered");
         assert_eq!(refused.status, 503, "past the cap: {}", refused.text());
         let reason = refused.text();
         assert!(
@@ -204,12 +202,12 @@ fn bodies_past_the_cap_get_a_clear_503() {
             start.elapsed() < Duration::from_millis(200),
             "refused at once, not after the delay"
         );
-        let small = common::get(addr, "/delay/0?bytes=1000").expect("answered");
+        let small = crate::common::get(addr, "/delay/0?bytes=1000").expect("answered");
         assert_eq!(small.status, 200, "a small body still fits");
         let (_, whole) = read_until_closed(&mut first);
-        let response = common::parse_response(&whole).expect("the first response is whole");
+        let response = crate::common::parse_response(&whole).expect("the first response is whole");
         assert_eq!((response.status, response.body.len()), (200, 600_000));
-        let later = common::get(addr, "/delay/0?bytes=600000").expect("answered");
+        let later = crate::common::get(addr, "/delay/0?bytes=600000").expect("answered");
         assert_eq!(
             later.status, 200,
             "the budget came back once the body was sent"
@@ -318,7 +316,7 @@ fn a_flood_beyond_the_file_limit_is_answered_in_full() {
         let mut failures = Vec::new();
         for (i, mut stream) in flood.into_iter().enumerate() {
             let (_, raw) = read_until_closed(&mut stream);
-            match common::parse_response(&raw) {
+            match crate::common::parse_response(&raw) {
                 Ok(r)
                     if r.status == 200
                         && r.body == body_for(&format!("/delay/500/url/{i}"), 8).as_bytes() =>
@@ -399,7 +397,7 @@ fn waiting_connections_are_shed_when_descriptors_stay_short() {
         drop(idle);
         let start = Instant::now();
         let answer = loop {
-            match common::get(addr, "/delay/0?bytes=4") {
+            match crate::common::get(addr, "/delay/0?bytes=4") {
                 Ok(answer) => break answer,
                 Err(e) if start.elapsed() > Duration::from_secs(5) => {
                     panic!("no answer within 5 s after the idle flood: {e}")
