@@ -198,8 +198,8 @@ fn lost(
         return Diagnosis::new(format!(
             "the delay server saw only {seen} of the {n} requests while `{CALL}` ran, and {} \
              of the sizes are missing: some URLs got no request, or their tasks had not sent \
-             it yet when `{CALL}` returned. Send one request per URL, and `.await` every \
-             task before you return.{}",
+             it yet when `{CALL}` returned. Send one request per URL, and keep every \
+             JoinHandle and `.await` it before you return.{}",
             missing.len(),
             judge::panic_note(&meta.panics)
         ));
