@@ -238,7 +238,6 @@ async fn run(
         started.elapsed(),
     ))
 }
-// ANCHOR_END: run
 
 /// Spawns `task(n, request n)` for every request, right away.
 fn spawn_all<F>(
@@ -265,9 +264,11 @@ where
         .collect()
 }
 
-/// A request as a future that can be sent to a task (see `spawn_all`).
+/// A request as a future that can be sent to a task: boxed, so that
+/// `spawn_all` can hand the same type to each mode's task function.
 type BoxedRequest =
     std::pin::Pin<Box<dyn Future<Output = course::Result<String>> + Send>>;
+// ANCHOR_END: run
 
 /// Waits for every task, in order; the first failure is the run's error.
 async fn wait_all(
