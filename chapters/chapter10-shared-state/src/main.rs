@@ -31,7 +31,7 @@ use args::{Args, Mode};
 use report::Outcome;
 
 /// Ten requests of 100 ms: with the lock held across each request, they
-/// take ten times as long as with it held for the update only.
+/// take ten delays (one second); with it held for the update only, one.
 const REQUESTS: u32 = 10;
 const DELAY_MS: u64 = 100;
 
