@@ -152,6 +152,16 @@ pub const OUTPUTS: &[Output] = &[
         order: Order::InOrder,
         cpu_heavy: false,
     },
+    // Part II, shared state: the three ways of locking, one after the other
+    // (the tasks finish in any order; the totals and the table do not).
+    Output {
+        package: "chapter10",
+        args: &[],
+        file: "chapter10.txt",
+        svg: Some("chapter10-timeline.svg"),
+        order: Order::AnyOrder,
+        cpu_heavy: false,
+    },
 ];
 
 impl Output {

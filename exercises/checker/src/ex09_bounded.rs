@@ -23,7 +23,7 @@
 //! Every failure about concurrency ends with a picture of the run.
 
 mod record;
-mod tasks;
+pub(crate) mod tasks;
 
 use crate::lab::{Lab, Meta, Target, urls};
 use crate::picture;

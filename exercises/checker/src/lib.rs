@@ -46,6 +46,7 @@ pub mod ex07;
 pub mod ex08;
 pub mod ex09_bounded;
 pub mod ex09_timeout;
+pub mod ex10;
 
 use std::cell::Cell;
 use std::fmt;
@@ -241,6 +242,13 @@ pub const EXERCISES: &[Exercise] = &[
         checks: ex09_timeout::CHECKS,
         starter_fails_with: NOT_STARTED,
     },
+    Exercise {
+        dir: "10-shared-state",
+        title: "tasks that share a map",
+        package: "ex10-shared-state",
+        checks: ex10::CHECKS,
+        starter_fails_with: "the lock was held across the request",
+    },
 ];
 
 /// Writes one `#[test]` per check: `__tests!(ex06, ex06_concurrent::fetch_all;
@@ -351,5 +359,14 @@ macro_rules! check_ex09_timeout {
         $crate::__tests!(ex09_timeout, $k::fetch_within;
             returns_the_body_in_time, gives_up_at_the_deadline, gives_up_on_a_slow_body,
             an_error_is_not_a_timeout);
+    };
+}
+
+/// The checks of exercise 10 for the crate `$k` (`fetch_sizes`).
+#[macro_export]
+macro_rules! check_ex10 {
+    ($k:ident) => {
+        $crate::__tests!(ex10, $k::fetch_sizes;
+            records_every_size, requests_overlap_while_sharing, reports_a_failed_request);
     };
 }

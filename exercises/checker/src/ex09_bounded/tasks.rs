@@ -26,7 +26,7 @@ pub(super) fn counting_client() -> Client {
 /// Polls `future` and, after each poll and every 2 ms, notes how many
 /// tasks are alive on this runtime beyond those alive at the start: one
 /// sample each time the number changes.
-pub(super) async fn counting_tasks<T>(
+pub(crate) async fn counting_tasks<T>(
     future: impl Future<Output = T>,
 ) -> (T, Vec<(Instant, usize)>) {
     let metrics = tokio::runtime::Handle::current().metrics();

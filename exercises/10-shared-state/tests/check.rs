@@ -1,0 +1,1 @@
+checker::check_ex10!(ex10_shared_state);
