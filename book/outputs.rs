@@ -152,6 +152,16 @@ pub const OUTPUTS: &[Output] = &[
         order: Order::InOrder,
         cpu_heavy: false,
     },
+    // Part III. Chapter 14: a future by hand. The busy delay keeps a core
+    // busy for its 300 ms.
+    Output {
+        package: "chapter14",
+        args: &[],
+        file: "chapter14.txt",
+        svg: None,
+        order: Order::InOrder,
+        cpu_heavy: true,
+    },
 ];
 
 impl Output {

@@ -46,6 +46,7 @@ pub mod ex07;
 pub mod ex08;
 pub mod ex09_bounded;
 pub mod ex09_timeout;
+pub mod ex14;
 
 use std::cell::Cell;
 use std::fmt;
@@ -241,6 +242,13 @@ pub const EXERCISES: &[Exercise] = &[
         checks: ex09_timeout::CHECKS,
         starter_fails_with: NOT_STARTED,
     },
+    Exercise {
+        dir: "14-future",
+        title: "a future by hand",
+        package: "ex14-future",
+        checks: ex14::CHECKS,
+        starter_fails_with: NOT_STARTED,
+    },
 ];
 
 /// Writes one `#[test]` per check: `__tests!(ex06, ex06_concurrent::fetch_all;
@@ -351,5 +359,16 @@ macro_rules! check_ex09_timeout {
         $crate::__tests!(ex09_timeout, $k::fetch_within;
             returns_the_body_in_time, gives_up_at_the_deadline, gives_up_on_a_slow_body,
             an_error_is_not_a_timeout);
+    };
+}
+
+/// The checks of exercise 14 for the crate `$k` (`Delay::new`, whose
+/// `poll` the learner writes).
+#[macro_export]
+macro_rules! check_ex14 {
+    ($k:ident) => {
+        $crate::__tests!(ex14, $k::Delay::new;
+            is_ready_after_its_delay, wakes_the_task_when_ready,
+            does_not_wake_the_task_in_vain, wakes_the_waker_of_the_latest_poll);
     };
 }
