@@ -162,6 +162,15 @@ pub const OUTPUTS: &[Output] = &[
         order: Order::InOrder,
         cpu_heavy: true,
     },
+    // Chapter 15: our block_on, and a request that needs tokio's reactor.
+    Output {
+        package: "chapter15",
+        args: &[],
+        file: "chapter15.txt",
+        svg: None,
+        order: Order::InOrder,
+        cpu_heavy: true,
+    },
 ];
 
 impl Output {
