@@ -4,7 +4,9 @@
 //! once its duration has passed since `Delay::new`. Everything else is
 //! written: `new` starts a timer thread that sleeps until the deadline,
 //! then sets `shared.done` and wakes the waker it finds in
-//! `shared.waker`, if any.
+//! `shared.waker`, if any. (Chapter 14's `Delay` starts its thread on the
+//! first poll, as a lazy future should; here `new` does it, so that all
+//! you write is `poll`.)
 //!
 //! **Reach for:** chapter 14's `Delay`. In `poll`, lock `shared`: if
 //! `done` is set, return `Poll::Ready(())`; otherwise store
