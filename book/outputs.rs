@@ -162,6 +162,25 @@ pub const OUTPUTS: &[Output] = &[
         order: Order::AnyOrder,
         cpu_heavy: false,
     },
+    // Part III. Chapter 14: a future by hand. The busy delay keeps a core
+    // busy for its 300 ms.
+    Output {
+        package: "chapter14",
+        args: &[],
+        file: "chapter14.txt",
+        svg: None,
+        order: Order::InOrder,
+        cpu_heavy: true,
+    },
+    // Chapter 15: our block_on, and a request that needs tokio's reactor.
+    Output {
+        package: "chapter15",
+        args: &[],
+        file: "chapter15.txt",
+        svg: None,
+        order: Order::InOrder,
+        cpu_heavy: true,
+    },
 ];
 
 impl Output {

@@ -11,9 +11,11 @@
 //!   terminal or as an SVG.
 //! - [`ticker`]: a task that ticks on the runtime, to see if it was blocked.
 //! - [`resources`]: open file descriptors and memory, with their limits.
+//! - [`cpu`]: the CPU time a thread used, to tell waiting from spinning.
 //! - [`finish`]: turns a chapter's result into a one-line error and an exit code.
 
 pub mod args;
+pub mod cpu;
 pub mod log;
 pub mod resources;
 #[cfg(feature = "requests")]

@@ -47,6 +47,8 @@ pub mod ex08;
 pub mod ex09_bounded;
 pub mod ex09_timeout;
 pub mod ex10;
+pub mod ex14;
+pub mod ex15;
 
 use std::cell::Cell;
 use std::fmt;
@@ -249,6 +251,20 @@ pub const EXERCISES: &[Exercise] = &[
         checks: ex10::CHECKS,
         starter_fails_with: "the lock was held across the request",
     },
+    Exercise {
+        dir: "14-future",
+        title: "a future by hand",
+        package: "ex14-future",
+        checks: ex14::CHECKS,
+        starter_fails_with: NOT_STARTED,
+    },
+    Exercise {
+        dir: "15-block-on",
+        title: "an executor in one page",
+        package: "ex15-block-on",
+        checks: ex15::CHECKS,
+        starter_fails_with: NOT_STARTED,
+    },
 ];
 
 /// Writes one `#[test]` per check: `__tests!(ex06, ex06_concurrent::fetch_all;
@@ -368,5 +384,26 @@ macro_rules! check_ex10 {
     ($k:ident) => {
         $crate::__tests!(ex10, $k::fetch_sizes;
             records_every_size, requests_overlap_while_sharing, reports_a_failed_request);
+    };
+}
+
+/// The checks of exercise 14 for the crate `$k` (`Delay::new`, whose
+/// `poll` the learner writes).
+#[macro_export]
+macro_rules! check_ex14 {
+    ($k:ident) => {
+        $crate::__tests!(ex14, $k::Delay::new;
+            is_ready_after_its_delay, wakes_the_task_when_ready,
+            does_not_wake_the_task_in_vain, wakes_the_waker_of_the_latest_poll);
+    };
+}
+
+/// The checks of exercise 15 for the crate `$k` (`block_on`).
+#[macro_export]
+macro_rules! check_ex15 {
+    ($k:ident) => {
+        $crate::__tests!(ex15, $k::block_on::<$crate::ex15::Job>;
+            returns_the_futures_output, parks_while_waiting,
+            polls_again_after_each_wake, keeps_a_wake_up_that_comes_during_poll);
     };
 }

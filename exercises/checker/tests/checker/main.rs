@@ -16,6 +16,8 @@ mod ex08;
 mod ex09_bounded;
 mod ex09_timeout;
 mod ex10;
+mod ex14;
+mod ex15;
 mod hangs;
 mod report;
 

@@ -1,0 +1,1 @@
+checker::check_ex15!(ex15_block_on);

@@ -1,0 +1,1 @@
+checker::check_ex14!(ex14_future_solution);
