@@ -46,6 +46,7 @@ pub mod ex07;
 pub mod ex08;
 pub mod ex09_bounded;
 pub mod ex09_timeout;
+pub mod ex16;
 
 use std::cell::Cell;
 use std::fmt;
@@ -241,6 +242,13 @@ pub const EXERCISES: &[Exercise] = &[
         checks: ex09_timeout::CHECKS,
         starter_fails_with: NOT_STARTED,
     },
+    Exercise {
+        dir: "16-testing",
+        title: "test a retry: your tests against broken ones",
+        package: "ex16-testing",
+        checks: ex16::CHECKS,
+        starter_fails_with: NOT_STARTED,
+    },
 ];
 
 /// Writes one `#[test]` per check: `__tests!(ex06, ex06_concurrent::fetch_all;
@@ -351,5 +359,64 @@ macro_rules! check_ex09_timeout {
         $crate::__tests!(ex09_timeout, $k::fetch_within;
             returns_the_body_in_time, gives_up_at_the_deadline, gives_up_on_a_slow_body,
             an_error_is_not_a_timeout);
+    };
+}
+
+/// The learner's five tests of exercise 16, from the crate (or module)
+/// `$k`, as a [`ex16::Suite`]: each runs against the retry
+/// [`ex16::Variant`] it is given, through `$k::Retry`.
+#[macro_export]
+macro_rules! ex16_suite {
+    ($($k:ident)::+) => {{
+        /// The checker's retry, seen through the exercise's trait.
+        struct Subject($crate::ex16::Variant);
+        impl $($k)::+::Retry for Subject {
+            async fn retry<T>(
+                &self,
+                policy: $($k)::+::Policy,
+                attempt: impl AsyncFnMut() -> Result<T, $($k)::+::Failure>,
+            ) -> Result<T, $($k)::+::Failure> {
+                $crate::ex16::retry(
+                    self.0,
+                    policy.attempts,
+                    policy.first_delay,
+                    policy.deadline,
+                    |f: &$($k)::+::Failure| matches!(f, $($k)::+::Failure::Permanent),
+                    attempt,
+                )
+                .await
+            }
+        }
+        const SUITE: $crate::ex16::Suite = &[
+            $crate::ex16_suite!(@test $($k)::+; succeeds_after_transient_failures),
+            $crate::ex16_suite!(@test $($k)::+; waits_twice_as_long_each_time),
+            $crate::ex16_suite!(@test $($k)::+; gives_up_after_the_last_attempt),
+            $crate::ex16_suite!(@test $($k)::+; gives_up_at_the_deadline),
+            $crate::ex16_suite!(@test $($k)::+; returns_a_permanent_failure_at_once),
+        ];
+        SUITE
+    }};
+    (@test $($k:ident)::+; $name:ident) => {
+        (stringify!($name), |variant| {
+            Box::pin(async move {
+                let subject = Subject(variant);
+                $($k)::+::$name(&subject).await
+            })
+        })
+    };
+}
+
+/// The checks of exercise 16 for the crate `$k`: its tests
+/// (`succeeds_after_transient_failures`, ...) against the correct retry
+/// and each broken one.
+#[macro_export]
+macro_rules! check_ex16 {
+    ($k:ident) => {
+        $crate::__tests!(ex16, $crate::ex16_suite!($k);
+            your_tests_pass_on_the_correct_retry, catches_a_retry_that_never_waits,
+            catches_a_fixed_delay, catches_a_delay_that_grows_linearly,
+            catches_one_attempt_too_many, catches_one_attempt_too_few,
+            catches_a_retry_past_the_deadline, catches_a_retried_permanent_failure,
+            catches_a_wait_after_the_last_attempt, catches_a_blocking_sleep);
     };
 }
