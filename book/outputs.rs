@@ -152,6 +152,15 @@ pub const OUTPUTS: &[Output] = &[
         order: Order::InOrder,
         cpu_heavy: false,
     },
+    // Chapter 16: paused against running clocks, with its defaults.
+    Output {
+        package: "chapter16",
+        args: &[],
+        file: "chapter16.txt",
+        svg: None,
+        order: Order::InOrder,
+        cpu_heavy: false,
+    },
 ];
 
 impl Output {

@@ -76,14 +76,12 @@ fn app(args: &Args) -> course::Result<()> {
 
     let idle = args.idle();
     let minutes = args.idle_minutes;
-    info!(
-        "expire_after({minutes} min) on a paused clock: one message, then silence"
-    );
+    info!("expire_after({minutes} min), paused: a message, then silence");
     let (seen, hour) = paused.block_on(both_clocks(silence(idle)));
     info!(
-        "it expired with {} message(s) after {}",
-        seen.len(),
-        show(hour)
+        "expired after {}; messages seen: {}",
+        show(hour),
+        seen.len()
     );
 
     info!(
@@ -182,8 +180,9 @@ async fn by_hand(idle: Duration) -> Vec<String> {
     let mut steps = Vec::new();
     let mut note = |what: &str, done: bool| {
         let at = start.elapsed().as_secs_f64() / 60.0;
-        steps.push(format!("at {at:>5.1} min: {what}, expired: {done}"));
+        steps.push(format!("at {at:>5.1} min: {what}; expired: {done}"));
     };
+    let silent = |d: Duration| format!("{} min of silence", d.as_secs() / 60);
     // Let the session start: its first timer is set when it first runs.
     tokio::task::yield_now().await;
     tokio::time::advance(idle / 2).await;
@@ -193,13 +192,14 @@ async fn by_hand(idle: Duration) -> Vec<String> {
     // The session takes the message (and sets a new timer) now, at the
     // half-way mark, not later.
     tokio::task::yield_now().await;
-    note("sent a message", session.is_finished());
-    tokio::time::advance(idle - Duration::from_secs(60)).await;
-    note("one minute short of idle since it", session.is_finished());
+    note("a message", session.is_finished());
+    let almost = idle - Duration::from_secs(60);
+    tokio::time::advance(almost).await;
+    note(&silent(almost), session.is_finished());
     tokio::time::advance(Duration::from_secs(60)).await;
     // The timer is due now: awaiting the session lets it fire.
     let seen = session.await.expect("the session does not panic");
-    note(&format!("{} message(s) seen", seen.len()), true);
+    note(&format!("{}, {} seen", silent(idle), seen.len()), true);
     drop(tx);
     steps
 }
@@ -236,7 +236,7 @@ fn show(took: Took) -> String {
 fn outcome(answer: &Option<String>) -> &'static str {
     match answer {
         Some(_) => "answered",
-        None => "gave up (no answer within the limit)",
+        None => "gave up",
     }
 }
 // ANCHOR_END: all
