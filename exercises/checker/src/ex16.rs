@@ -87,9 +87,9 @@ fn fault(name: &str, outcome: &Outcome) -> Option<String> {
         }
         Outcome::Hung => format!(
             "your test `{name}` never finished on the correct retry: with nothing left to \
-             run, the paused clock jumped {} days ahead and the test was still waiting. It \
-             awaits something that never happens (`pending()`, a channel nobody sends on, a \
-             task that waits for ever).",
+             run, the paused clock jumped {} days ahead (a year) and the test was still \
+             waiting. It awaits something that never happens (`pending()`, a channel nobody \
+             sends on, a task that waits for ever).",
             VIRTUAL_LIMIT.as_secs() / 86_400
         ),
         Outcome::Blocked { limit } => format!(
@@ -99,6 +99,13 @@ fn fault(name: &str, outcome: &Outcome) -> Option<String> {
             secs(*limit)
         ),
     })
+}
+
+/// Every test is still the starter's `todo!()`.
+fn all_todo(correct: &[(&str, runner::Test, Outcome)]) -> bool {
+    correct
+        .iter()
+        .all(|(_, _, o)| matches!(o, Outcome::Failed { message, .. } if is_todo(message)))
 }
 
 /// Every test of `suite` on the correct retry, with its outcome.
@@ -112,10 +119,7 @@ fn on_correct(suite: Suite) -> Vec<(&'static str, runner::Test, Outcome)> {
 /// Each test passes on the correct retry, quickly, without real waiting.
 pub fn your_tests_pass_on_the_correct_retry(suite: Suite) -> Verdict {
     let correct = on_correct(suite);
-    let all_todo = correct
-        .iter()
-        .all(|(_, _, o)| matches!(o, Outcome::Failed { message, .. } if is_todo(message)));
-    if all_todo {
+    if all_todo(&correct) {
         return Err(Diagnosis::new(format!(
             "every one of your tests {NOT_STARTED}: write their bodies (the brief at the top \
              of src/lib.rs says what `retry` promises)."
@@ -139,10 +143,7 @@ fn catches(suite: Suite, mutant: Variant) -> Verdict {
         .filter(|(name, _, outcome)| fault(name, outcome).is_none())
         .collect();
     if sound.is_empty() {
-        let todo = correct
-            .iter()
-            .all(|(_, _, o)| matches!(o, Outcome::Failed { message, .. } if is_todo(message)));
-        let why = if todo {
+        let why = if all_todo(&correct) {
             format!("every one of your tests {NOT_STARTED}: write them first.")
         } else {
             String::from(
