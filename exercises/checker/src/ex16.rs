@@ -159,12 +159,26 @@ fn catches(suite: Suite, mutant: Variant) -> Verdict {
     if killed {
         return Ok(());
     }
-    let names: Vec<String> = sound.iter().map(|(n, _, _)| format!("`{n}`")).collect();
+    let names = |passing: bool| -> Vec<String> {
+        correct
+            .iter()
+            .filter(|(name, _, outcome)| fault(name, outcome).is_none() == passing)
+            .map(|(name, _, _)| format!("`{name}`"))
+            .collect()
+    };
     let (does, gap, how) = survivor(mutant);
+    let left_out = match names(false) {
+        none if none.is_empty() => String::new(),
+        some => format!(
+            " Left out, as they fail on the correct retry (see \
+             `your_tests_pass_on_the_correct_retry`): {}.",
+            some.join(", ")
+        ),
+    };
     Err(Diagnosis::new(format!(
         "your tests pass on the correct retry, and also on a broken one that {does}: {gap}. \
-         {how} (Tests that passed on both: {}.)",
-        names.join(", ")
+         {how} (Tests that passed on both: {}.){left_out}",
+        names(true).join(", ")
     )))
 }
 

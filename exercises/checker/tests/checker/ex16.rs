@@ -226,8 +226,17 @@ fn a_wrong_expectation_fails_on_the_correct_retry() {
             "the first one included",
         ],
     );
-    // The others still count for the mutants.
+    // The others still count for the mutants; the failing one is named
+    // as left out when a mutant gets through.
     passes(ex16::catches_a_retry_that_never_waits(suite));
+    fails_with(
+        ex16::catches_a_wait_after_the_last_attempt(suite),
+        &[
+            "no test checks when the error comes back",
+            "Left out, as they fail on the correct retry",
+            "`gives_up_after_the_last_attempt`",
+        ],
+    );
 }
 
 fn the_std_clock_does_not_see_paused_waits() {
