@@ -268,8 +268,11 @@ fn the_program_reports_virtual_and_real_time() {
     let (v, real) = row("spawn_blocking(200 ms), paused");
     assert_eq!(v, 0.0, "{transcript}");
     assert!(real >= 200.0, "{transcript}");
-    // Both requests reached the test's server.
-    assert_eq!(server.requests().len(), 2, "{transcript}");
+    // The running clock's request reached the test's server, and the
+    // paused one did too unless the clock jumped before it was sent (the
+    // program does not hold the clock, as the test above does).
+    let seen = server.requests().len();
+    assert!((1..=2).contains(&seen), "{seen} requests:\n{transcript}");
     // A bad flag: one line and the usage, no panic.
     let bad = course::testing::run(
         env!("CARGO_BIN_EXE_chapter16"),
