@@ -99,12 +99,17 @@ fn app(args: &Args) -> course::Result<()> {
     let limit = Duration::from_secs(10);
     let ms = args.delay_ms;
     info!("a request answered after {ms} ms, limit 10 s, on the paused clock");
+    // Paused time does not pause sockets. Once the request is out, no task
+    // can run until the answer comes, so the runtime jumps the clock to
+    // the next timer: the 10 s limit, which fires at once.
     let client = course_client()?;
     let (answer, paused_request) =
         paused.block_on(both_clocks(fetch_within(&client, &url, limit)));
     info!("{} after {}", outcome(&answer?), show(paused_request));
 
     info!("the same request on a running clock");
+    // A client of its own: a client's connections belong to the runtime
+    // that opened them, and the paused one is not running any more.
     let client = course_client()?;
     let (answer, running_request) =
         running.block_on(both_clocks(fetch_within(&client, &url, limit)));
