@@ -99,9 +99,10 @@ fn app(args: &Args) -> course::Result<()> {
     let limit = Duration::from_secs(10);
     let ms = args.delay_ms;
     info!("a request answered after {ms} ms, limit 10 s, on the paused clock");
-    // Paused time does not pause sockets. Once the request is out, no task
-    // can run until the answer comes, so the runtime jumps the clock to
-    // the next timer: the 10 s limit, which fires at once.
+    // Paused time does not pause sockets. While the client waits on one
+    // (for the answer, or on a busy machine even to send), no task can
+    // run, so the runtime jumps the clock to the next timer: the 10 s
+    // limit, which fires at once.
     let client = course_client()?;
     let (answer, paused_request) =
         paused.block_on(both_clocks(fetch_within(&client, &url, limit)));
