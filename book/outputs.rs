@@ -181,6 +181,15 @@ pub const OUTPUTS: &[Output] = &[
         order: Order::InOrder,
         cpu_heavy: true,
     },
+    // Chapter 16: paused against running clocks, with its defaults.
+    Output {
+        package: "chapter16",
+        args: &[],
+        file: "chapter16.txt",
+        svg: None,
+        order: Order::InOrder,
+        cpu_heavy: false,
+    },
 ];
 
 impl Output {

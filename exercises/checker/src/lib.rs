@@ -49,6 +49,7 @@ pub mod ex09_timeout;
 pub mod ex10;
 pub mod ex14;
 pub mod ex15;
+pub mod ex16;
 
 use std::cell::Cell;
 use std::fmt;
@@ -265,6 +266,13 @@ pub const EXERCISES: &[Exercise] = &[
         checks: ex15::CHECKS,
         starter_fails_with: NOT_STARTED,
     },
+    Exercise {
+        dir: "16-testing",
+        title: "test a retry: your tests against broken ones",
+        package: "ex16-testing",
+        checks: ex16::CHECKS,
+        starter_fails_with: NOT_STARTED,
+    },
 ];
 
 /// Writes one `#[test]` per check: `__tests!(ex06, ex06_concurrent::fetch_all;
@@ -405,5 +413,64 @@ macro_rules! check_ex15 {
         $crate::__tests!(ex15, $k::block_on::<$crate::ex15::Job>;
             returns_the_futures_output, parks_while_waiting,
             polls_again_after_each_wake, keeps_a_wake_up_that_comes_during_poll);
+    };
+}
+
+/// The learner's five tests of exercise 16, from the crate (or module)
+/// `$k`, as a [`ex16::Suite`]: each runs against the retry
+/// [`ex16::Variant`] it is given, through `$k::Retry`.
+#[macro_export]
+macro_rules! ex16_suite {
+    ($($k:ident)::+) => {{
+        /// The checker's retry, seen through the exercise's trait.
+        struct Subject($crate::ex16::Variant);
+        impl $($k)::+::Retry for Subject {
+            async fn retry<T>(
+                &self,
+                policy: $($k)::+::Policy,
+                attempt: impl AsyncFnMut() -> Result<T, $($k)::+::Failure>,
+            ) -> Result<T, $($k)::+::Failure> {
+                $crate::ex16::retry(
+                    self.0,
+                    policy.attempts,
+                    policy.first_delay,
+                    policy.deadline,
+                    |f: &$($k)::+::Failure| matches!(f, $($k)::+::Failure::Permanent),
+                    attempt,
+                )
+                .await
+            }
+        }
+        const SUITE: $crate::ex16::Suite = &[
+            $crate::ex16_suite!(@test $($k)::+; succeeds_after_transient_failures),
+            $crate::ex16_suite!(@test $($k)::+; waits_twice_as_long_each_time),
+            $crate::ex16_suite!(@test $($k)::+; gives_up_after_the_last_attempt),
+            $crate::ex16_suite!(@test $($k)::+; gives_up_at_the_deadline),
+            $crate::ex16_suite!(@test $($k)::+; returns_a_permanent_failure_at_once),
+        ];
+        SUITE
+    }};
+    (@test $($k:ident)::+; $name:ident) => {
+        (stringify!($name), |variant| {
+            Box::pin(async move {
+                let subject = Subject(variant);
+                $($k)::+::$name(&subject).await
+            })
+        })
+    };
+}
+
+/// The checks of exercise 16 for the crate `$k`: its tests
+/// (`succeeds_after_transient_failures`, ...) against the correct retry
+/// and each broken one.
+#[macro_export]
+macro_rules! check_ex16 {
+    ($k:ident) => {
+        $crate::__tests!(ex16, $crate::ex16_suite!($k);
+            your_tests_pass_on_the_correct_retry, catches_a_retry_that_never_waits,
+            catches_a_fixed_delay, catches_a_delay_that_grows_linearly,
+            catches_one_attempt_too_many, catches_one_attempt_too_few,
+            catches_a_retry_past_the_deadline, catches_a_retried_permanent_failure,
+            catches_a_wait_after_the_last_attempt, catches_a_blocking_sleep);
     };
 }

@@ -18,6 +18,7 @@ mod ex09_timeout;
 mod ex10;
 mod ex14;
 mod ex15;
+mod ex16;
 mod hangs;
 mod report;
 

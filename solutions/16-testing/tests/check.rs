@@ -1,0 +1,1 @@
+checker::check_ex16!(ex16_testing_solution);
