@@ -46,6 +46,7 @@ pub mod ex07;
 pub mod ex08;
 pub mod ex09_bounded;
 pub mod ex09_timeout;
+pub mod ex11;
 
 use std::cell::Cell;
 use std::fmt;
@@ -241,6 +242,13 @@ pub const EXERCISES: &[Exercise] = &[
         checks: ex09_timeout::CHECKS,
         starter_fails_with: NOT_STARTED,
     },
+    Exercise {
+        dir: "11-actor",
+        title: "an actor that owns a cache",
+        package: "ex11-actor",
+        checks: ex11::CHECKS,
+        starter_fails_with: NOT_STARTED,
+    },
 ];
 
 /// Writes one `#[test]` per check: `__tests!(ex06, ex06_concurrent::fetch_all;
@@ -351,5 +359,30 @@ macro_rules! check_ex09_timeout {
         $crate::__tests!(ex09_timeout, $k::fetch_within;
             returns_the_body_in_time, gives_up_at_the_deadline, gives_up_on_a_slow_body,
             an_error_is_not_a_timeout);
+    };
+}
+
+/// The checks of exercise 11 for the crate `$k` (`spawn_cache`,
+/// `Cache::send`, `Ticket::answer`).
+#[macro_export]
+macro_rules! check_ex11 {
+    ($k:ident) => {
+        $crate::__tests_of_three!(ex11, $k::spawn_cache, $k::Cache::send, $k::Ticket::answer;
+            answers_every_caller, keeps_the_queue_bounded, remembers_what_it_fetched,
+            an_error_reaches_its_caller_only);
+    };
+}
+
+/// Like [`__tests!`], for checks of three functions.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tests_of_three {
+    ($module:ident, $a:expr, $b:expr, $c:expr; $($check:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::expect($crate::$module::$check($a, $b, $c));
+            }
+        )+
     };
 }

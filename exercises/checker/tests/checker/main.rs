@@ -15,6 +15,8 @@ mod ex07;
 mod ex08;
 mod ex09_bounded;
 mod ex09_timeout;
+mod ex11;
+mod ex11_mistakes;
 mod hangs;
 mod report;
 

@@ -1,0 +1,446 @@
+//! Exercise 11, the usual mistakes: each fails the check that looks at
+//! its mechanism, with the words that name it.
+
+use crate::ex11::base;
+use crate::fails_with;
+use anyhow::anyhow;
+use checker::ex11::{self, Origin};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+/// A `base` actor whose loop body is `$body` (with `cache`, `origin`,
+/// `key` and `reply` in scope), on a queue of `capacity`.
+macro_rules! actor {
+    (|$cache:ident, $origin:ident, $key:ident, $reply:ident| $body:block) => {
+        |capacity: usize, $origin: Origin| {
+            let (tx, mut rx) = mpsc::channel::<base::Request>(capacity);
+            tokio::spawn(async move {
+                #[allow(unused_mut)]
+                let mut $cache: HashMap<String, String> = HashMap::new();
+                while let Some(base::Request {
+                    key: $key,
+                    reply: $reply,
+                }) = rx.recv().await
+                {
+                    $body
+                }
+            });
+            base::Cache { tx }
+        }
+    };
+}
+
+// ---- the queue ---------------------------------------------------------------
+
+/// An unbounded queue: `send` never waits.
+mod unbounded {
+    use super::*;
+
+    pub struct Cache {
+        tx: mpsc::UnboundedSender<base::Request>,
+    }
+
+    pub fn spawn_cache(_capacity: usize, origin: Origin) -> Cache {
+        let (tx, mut rx) = mpsc::unbounded_channel::<base::Request>();
+        tokio::spawn(async move {
+            let mut cache = HashMap::new();
+            while let Some(base::Request { key, reply }) = rx.recv().await {
+                let _ = reply.send(base::lookup(&mut cache, &origin, key).await);
+            }
+        });
+        Cache { tx }
+    }
+
+    impl Cache {
+        pub async fn send(&self, key: String) -> anyhow::Result<base::Ticket> {
+            let (reply, rx) = oneshot::channel();
+            self.tx.send(base::Request { key, reply })?;
+            Ok(base::Ticket { rx })
+        }
+    }
+}
+
+#[test]
+fn an_unbounded_queue_never_makes_the_producer_wait() {
+    fails_with(
+        ex11::keeps_the_queue_bounded(
+            unbounded::spawn_cache,
+            unbounded::Cache::send,
+            base::Ticket::answer,
+        ),
+        &[
+            "all 10 sends returned at once",
+            "the producer never waited",
+            "`mpsc::unbounded_channel()`?",
+            "backpressure",
+        ],
+    );
+}
+
+#[test]
+fn a_queue_bigger_than_the_capacity_holds_too_many() {
+    let spawn = |capacity: usize, origin: Origin| {
+        let (tx, mut rx) = mpsc::channel::<base::Request>(capacity + 2);
+        tokio::spawn(async move {
+            let mut cache = HashMap::new();
+            while let Some(base::Request { key, reply }) = rx.recv().await {
+                let _ = reply.send(base::lookup(&mut cache, &origin, key).await);
+            }
+        });
+        base::Cache { tx }
+    };
+    fails_with(
+        ex11::keeps_the_queue_bounded(spawn, base::Cache::send, base::Ticket::answer),
+        &[
+            "up to 5 requests waited in the queue at once, with a capacity of 3",
+            "`mpsc::channel(capacity)`",
+        ],
+    );
+}
+
+/// `try_send`: an error when the queue is full (`?`), or, with the error
+/// ignored, a request dropped.
+mod try_send {
+    use super::*;
+
+    pub async fn or_fail(cache: &base::Cache, key: String) -> anyhow::Result<base::Ticket> {
+        let (reply, rx) = oneshot::channel();
+        cache.tx.try_send(base::Request { key, reply })?;
+        Ok(base::Ticket { rx })
+    }
+
+    pub async fn or_drop(cache: &base::Cache, key: String) -> anyhow::Result<base::Ticket> {
+        let (reply, rx) = oneshot::channel();
+        let _ = cache.tx.try_send(base::Request { key, reply });
+        Ok(base::Ticket { rx })
+    }
+}
+
+fn plain(capacity: usize, origin: Origin) -> base::Cache {
+    actor!(|cache, origin, key, reply| {
+        let _ = reply.send(base::lookup(&mut cache, &origin, key).await);
+    })(capacity, origin)
+}
+
+#[test]
+fn try_send_fails_instead_of_waiting() {
+    fails_with(
+        ex11::answers_every_caller(plain, try_send::or_fail, base::Ticket::answer),
+        &[
+            "no available capacity",
+            "`try_send` fails at once when the queue is full",
+        ],
+    );
+}
+
+#[test]
+fn try_send_with_its_error_ignored_drops_requests() {
+    fails_with(
+        ex11::keeps_the_queue_bounded(plain, try_send::or_drop, base::Ticket::answer),
+        &[
+            "of the 10 requests never reached the actor",
+            "`try_send` drops it when the queue is full",
+        ],
+    );
+}
+
+// ---- the replies -------------------------------------------------------------
+
+/// One reply channel for everybody: whoever waits first gets the next.
+mod shared_replies {
+    use super::*;
+
+    pub struct Cache {
+        tx: mpsc::Sender<String>,
+        replies: Arc<Mutex<mpsc::Receiver<anyhow::Result<String>>>>,
+    }
+
+    pub struct Ticket {
+        replies: Arc<Mutex<mpsc::Receiver<anyhow::Result<String>>>>,
+    }
+
+    pub fn spawn_cache(capacity: usize, origin: Origin) -> Cache {
+        let (tx, mut rx) = mpsc::channel::<String>(capacity);
+        let (reply_tx, replies) = mpsc::channel(capacity);
+        tokio::spawn(async move {
+            let mut cache = HashMap::new();
+            while let Some(key) = rx.recv().await {
+                let answer = base::lookup(&mut cache, &origin, key).await;
+                if reply_tx.send(answer).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Cache {
+            tx,
+            replies: Arc::new(Mutex::new(replies)),
+        }
+    }
+
+    impl Cache {
+        pub async fn send(&self, key: String) -> anyhow::Result<Ticket> {
+            self.tx.send(key).await?;
+            Ok(Ticket {
+                replies: Arc::clone(&self.replies),
+            })
+        }
+    }
+
+    impl Ticket {
+        pub async fn answer(self) -> anyhow::Result<String> {
+            let mut replies = self.replies.lock().await;
+            replies.recv().await.ok_or_else(|| anyhow!("no reply"))?
+        }
+    }
+}
+
+#[test]
+fn a_shared_reply_channel_hands_replies_to_the_wrong_caller() {
+    fails_with(
+        ex11::answers_every_caller(
+            shared_replies::spawn_cache,
+            shared_replies::Cache::send,
+            shared_replies::Ticket::answer,
+        ),
+        &[
+            "got the answer for",
+            "replies went to the wrong caller",
+            "a `oneshot::channel()` per request",
+        ],
+    );
+}
+
+#[test]
+fn a_reply_dropped_unanswered_is_a_lost_answer() {
+    // It replies from the cache only; a fetched answer is kept, and the
+    // reply's Sender dropped at the end of the turn.
+    let forgets = actor!(|cache, origin, key, reply| {
+        if let Some(hit) = cache.get(&key) {
+            let _ = reply.send(Ok(hit.clone()));
+        } else if let Ok(body) = origin(key.clone()).await {
+            cache.insert(key, body);
+        }
+    });
+    fails_with(
+        ex11::answers_every_caller(forgets, base::Cache::send, base::Ticket::answer),
+        &[
+            "callers lost their answer",
+            "the actor asked the origin for page-",
+            "oneshot Sender was dropped without a `send`",
+        ],
+    );
+}
+
+// ---- the actor's loop ----------------------------------------------------------
+
+#[test]
+fn an_actor_that_stops_after_its_first_message_leaves_the_rest_unserved() {
+    let once = |capacity: usize, origin: Origin| {
+        let (tx, mut rx) = mpsc::channel::<base::Request>(capacity);
+        tokio::spawn(async move {
+            let mut cache = HashMap::new();
+            if let Some(base::Request { key, reply }) = rx.recv().await {
+                let _ = reply.send(base::lookup(&mut cache, &origin, key).await);
+            }
+        });
+        base::Cache { tx }
+    };
+    fails_with(
+        ex11::answers_every_caller(once, base::Cache::send, base::Ticket::answer),
+        &[
+            "`send` failed for",
+            "the actor's receiver was gone",
+            "after answering 1 request",
+            "not an `if let`",
+        ],
+    );
+}
+
+#[test]
+fn a_question_mark_in_the_loop_ends_the_actor_at_the_first_error() {
+    let stops = |capacity: usize, origin: Origin| {
+        let (tx, mut rx) = mpsc::channel::<base::Request>(capacity);
+        tokio::spawn(async move {
+            let mut cache: HashMap<String, String> = HashMap::new();
+            let served: anyhow::Result<()> = async {
+                while let Some(base::Request { key, reply }) = rx.recv().await {
+                    let body = match cache.get(&key) {
+                        Some(hit) => hit.clone(),
+                        None => origin(key.clone()).await?,
+                    };
+                    cache.insert(key, body.clone());
+                    let _ = reply.send(Ok(body));
+                }
+                Ok(())
+            }
+            .await;
+            drop(served);
+        });
+        base::Cache { tx }
+    };
+    fails_with(
+        ex11::an_error_reaches_its_caller_only(stops, base::Cache::send, base::Ticket::answer),
+        &[
+            "the origin's error for missing-1 ended the actor",
+            "A `?` in the actor's loop",
+        ],
+    );
+}
+
+#[test]
+fn an_unwrap_in_the_loop_ends_the_actor_with_a_panic() {
+    let panics = actor!(|cache, origin, key, reply| {
+        let body = base::lookup(&mut cache, &origin, key).await.unwrap();
+        let _ = reply.send(Ok(body));
+    });
+    fails_with(
+        ex11::an_error_reaches_its_caller_only(panics, base::Cache::send, base::Ticket::answer),
+        &["ended the actor", "Meanwhile your task panicked"],
+    );
+}
+
+#[test]
+fn an_error_turned_into_an_empty_answer_is_not_reported() {
+    let swallows = actor!(|cache, origin, key, reply| {
+        let body = base::lookup(&mut cache, &origin, key)
+            .await
+            .unwrap_or_default();
+        let _ = reply.send(Ok(body));
+    });
+    fails_with(
+        ex11::an_error_reaches_its_caller_only(swallows, base::Cache::send, base::Ticket::answer),
+        &[
+            "the caller of missing-1 got Ok(\"\")",
+            "send the origin's error back",
+        ],
+    );
+}
+
+// ---- the state -----------------------------------------------------------------
+
+#[test]
+fn a_map_made_in_the_loop_forgets_every_answer() {
+    let forgets = |capacity: usize, origin: Origin| {
+        let (tx, mut rx) = mpsc::channel::<base::Request>(capacity);
+        tokio::spawn(async move {
+            while let Some(base::Request { key, reply }) = rx.recv().await {
+                let mut cache = HashMap::new();
+                let _ = reply.send(base::lookup(&mut cache, &origin, key).await);
+            }
+        });
+        base::Cache { tx }
+    };
+    fails_with(
+        ex11::remembers_what_it_fetched(forgets, base::Cache::send, base::Ticket::answer),
+        &["the cache forgot what it had fetched", "before the loop"],
+    );
+}
+
+/// No actor: a map behind a lock, and `send` does the work itself.
+mod locked {
+    use super::*;
+
+    pub struct Cache {
+        state: Arc<Mutex<HashMap<String, String>>>,
+        origin: Arc<Origin>,
+    }
+
+    pub struct Ticket(anyhow::Result<String>);
+
+    pub fn spawn_cache(_capacity: usize, origin: Origin) -> Cache {
+        Cache {
+            state: Arc::new(Mutex::new(HashMap::new())),
+            origin: Arc::new(origin),
+        }
+    }
+
+    impl Cache {
+        pub async fn send(&self, key: String) -> anyhow::Result<Ticket> {
+            let mut state = self.state.lock().await;
+            Ok(Ticket(base::lookup(&mut state, &self.origin, key).await))
+        }
+    }
+
+    impl Ticket {
+        pub async fn answer(self) -> anyhow::Result<String> {
+            self.0
+        }
+    }
+}
+
+#[test]
+fn a_mutex_instead_of_an_actor_works_on_the_callers_own_future() {
+    fails_with(
+        ex11::answers_every_caller(
+            locked::spawn_cache,
+            locked::Cache::send,
+            locked::Ticket::answer,
+        ),
+        &[
+            "by the caller's own code, not by a task",
+            "there is no actor",
+            "Mutex",
+        ],
+    );
+}
+
+#[test]
+fn a_task_per_request_is_not_one_actor() {
+    let spawns = |capacity: usize, origin: Origin| {
+        let (tx, mut rx) = mpsc::channel::<base::Request>(capacity);
+        tokio::spawn(async move {
+            let origin = Arc::new(origin);
+            let cache = Arc::new(Mutex::new(HashMap::new()));
+            while let Some(base::Request { key, reply }) = rx.recv().await {
+                let (origin, cache) = (Arc::clone(&origin), Arc::clone(&cache));
+                tokio::spawn(async move {
+                    let hit = cache.lock().await.get(&key).cloned();
+                    let answer = match hit {
+                        Some(body) => Ok(body),
+                        None => origin(key.clone()).await,
+                    };
+                    if let Ok(body) = &answer {
+                        cache.lock().await.insert(key, body.clone());
+                    }
+                    let _ = reply.send(answer);
+                });
+            }
+        });
+        base::Cache { tx }
+    };
+    fails_with(
+        ex11::answers_every_caller(spawns, base::Cache::send, base::Ticket::answer),
+        &[
+            "the origin was called from 10 different tasks",
+            "not one actor owning its cache",
+        ],
+    );
+}
+
+#[test]
+fn an_actor_that_fetches_a_batch_at_once_never_fills_its_queue() {
+    let batches = |capacity: usize, origin: Origin| {
+        let (tx, mut rx) = mpsc::channel::<base::Request>(capacity);
+        tokio::spawn(async move {
+            let mut batch = Vec::new();
+            while rx.recv_many(&mut batch, 10).await > 0 {
+                let fetches = batch.drain(..).map(|base::Request { key, reply }| {
+                    let fetch = origin(key);
+                    async move {
+                        let _ = reply.send(fetch.await);
+                    }
+                });
+                futures::future::join_all(fetches).await;
+            }
+        });
+        base::Cache { tx }
+    };
+    fails_with(
+        ex11::keeps_the_queue_bounded(batches, base::Cache::send, base::Ticket::answer),
+        &[
+            "the actor worked on 3 requests at once",
+            "one request at a time",
+        ],
+    );
+}
