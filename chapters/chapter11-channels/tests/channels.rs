@@ -80,15 +80,19 @@ fn a_full_queue_pauses_the_producer_and_an_unbounded_one_never_does() {
         waited >= expected / 2.0,
         "waited {waited} s, expected about {expected} s:\n{transcript}"
     );
-    // Unbounded: nothing ever waited, and the queue took (nearly) every
-    // job at once: the consumer may take the first before the producer
-    // is done.
+    // Unbounded: nothing ever waited, and the queue held more than the
+    // bounded one could: nearly every job, as the producer sends them all
+    // while the consumer is on its first request (half of them, in case
+    // a busy machine held the producer's thread back meanwhile).
     assert!(
         r.stdout.contains("unbounded: no send ever waited"),
         "{transcript}"
     );
     let peak = figure(&r, "unbounded: at most");
-    assert!(peak >= (jobs - 1) as f64, "{transcript}");
+    assert!(
+        peak > capacity as f64 && peak >= (jobs / 2) as f64,
+        "{transcript}"
+    );
 }
 
 #[test]
@@ -152,34 +156,35 @@ fn broadcast_tells_a_lagging_receiver_and_watch_keeps_the_latest() {
 #[test]
 fn join_overlaps_two_requests_and_try_join_stops_at_the_first_error() {
     let server = TestServer::start();
-    let r = run_with(&server, &["--mode", "join", "--delay-ms", "300"]);
+    let r = run_with(&server, &["--mode", "join", "--delay-ms", "500"]);
     let transcript = r.transcript();
     let seen = server.requests();
-    // The pair of 300 ms, the 3 s request and the 404.
+    // The pair of 500 ms, the 5 s request and the 404.
     assert_eq!(seen.len(), 4, "{transcript}");
     let pair: Vec<_> = seen
         .iter()
-        .filter(|s| s.delay == Duration::from_millis(300))
+        .filter(|s| s.delay == Duration::from_millis(500))
         .collect();
     assert_eq!(
         mock_server::peak_in_flight(pair.iter().copied()),
         2,
         "join! had both requests in flight at once:\n{transcript}"
     );
+    // One after the other they would take 1 s at least.
     assert!(
-        figure(&r, "join!: 2 requests of 300 ms took") < 0.6,
+        figure(&r, "join!: 2 requests of 500 ms took") < 0.9,
         "{transcript}"
     );
-    // The slow request asked for 3 s; the 404 came at once.
+    // The slow request asked for 5 s; the 404 came at once.
     assert!(
-        seen.iter().any(|s| s.delay == Duration::from_secs(3)),
+        seen.iter().any(|s| s.delay == Duration::from_secs(5)),
         "{transcript}"
     );
     assert!(
         figure(&r, "try_join!: an error ended it after") < 1.5,
         "{transcript}"
     );
-    assert!(r.took < Duration::from_secs(3), "{transcript}");
+    assert!(r.took < Duration::from_secs(4), "{transcript}");
 }
 
 #[test]

@@ -201,7 +201,7 @@ fn answers_are_right(
     if let Some((key, outcome)) = never_taken.first() {
         let how = match outcome {
             Outcome::AnswerFailed(e) => format!("its answer failed: \"{e}\""),
-            _ => String::from("no answer came within 1 s"),
+            _ => String::from("no answer came within 2 s"),
         };
         return Err(Diagnosis::new(format!(
             "{} of the {n} requests never reached the actor: the origin was never asked for \
@@ -221,7 +221,7 @@ fn answers_are_right(
                  request's own Sender: `let _ = reply.send(answer);`."
             ),
             _ => format!(
-                "the actor asked the origin for {key}, but its caller waited 1 s for an \
+                "the actor asked the origin for {key}, but its caller waited 2 s for an \
                  answer that never came: the reply's oneshot Sender is kept somewhere but \
                  never used. Send the answer as soon as it is known: \
                  `let _ = reply.send(answer);`."
