@@ -31,8 +31,9 @@
 //! Ten callers at once, each with its own key, must each get the origin's
 //! answer for their key, though they await their answers in another order
 //! than they sent. With the origin held shut, the check counts how many
-//! sends have returned beyond the requests the actor took: never more
-//! than 3 (a producer waits while the queue is full). A key asked for
+//! sends have returned beyond the requests the actor took (a request it
+//! takes and has no answer for is a call of the origin, at once): never
+//! more than 3, so a producer waits while the queue is full. A key asked for
 //! again must not reach the origin again, and an origin's error must reach
 //! its caller and leave the actor serving.
 //!

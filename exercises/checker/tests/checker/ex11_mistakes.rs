@@ -418,6 +418,51 @@ fn a_task_per_request_is_not_one_actor() {
     );
 }
 
+/// A handle that starts a new actor for every request: each has a cache
+/// of its own, which serves one request and is gone.
+mod actor_per_request {
+    use super::*;
+
+    pub struct Cache {
+        origin: Arc<Origin>,
+    }
+
+    pub fn spawn_cache(_capacity: usize, origin: Origin) -> Cache {
+        Cache {
+            origin: Arc::new(origin),
+        }
+    }
+
+    impl Cache {
+        pub async fn send(&self, key: String) -> anyhow::Result<base::Ticket> {
+            let (tx, mut rx) = mpsc::channel::<base::Request>(1);
+            let origin = Arc::clone(&self.origin);
+            tokio::spawn(async move {
+                let mut cache = HashMap::new();
+                while let Some(base::Request { key, reply }) = rx.recv().await {
+                    let _ = reply.send(base::lookup(&mut cache, &origin, key).await);
+                }
+            });
+            base::Cache { tx }.send(key).await
+        }
+    }
+}
+
+#[test]
+fn a_new_actor_per_request_keeps_nothing() {
+    fails_with(
+        ex11::remembers_what_it_fetched(
+            actor_per_request::spawn_cache,
+            actor_per_request::Cache::send,
+            base::Ticket::answer,
+        ),
+        &[
+            "the origin was called from 9 different tasks",
+            "not one actor",
+        ],
+    );
+}
+
 #[test]
 fn an_actor_that_fetches_a_batch_at_once_never_fills_its_queue() {
     let batches = |capacity: usize, origin: Origin| {
