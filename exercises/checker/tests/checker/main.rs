@@ -17,6 +17,7 @@ mod ex09_bounded;
 mod ex09_timeout;
 mod ex11;
 mod ex11_mistakes;
+mod ex11_state;
 mod hangs;
 mod report;
 
