@@ -190,6 +190,15 @@ pub const OUTPUTS: &[Output] = &[
         order: Order::InOrder,
         cpu_heavy: false,
     },
+    // Channels and the actor: every part runs one after the other.
+    Output {
+        package: "chapter11",
+        args: &[],
+        file: "chapter11.txt",
+        svg: None,
+        order: Order::InOrder,
+        cpu_heavy: false,
+    },
 ];
 
 impl Output {

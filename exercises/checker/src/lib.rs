@@ -50,6 +50,7 @@ pub mod ex10;
 pub mod ex14;
 pub mod ex15;
 pub mod ex16;
+pub mod ex11;
 
 use std::cell::Cell;
 use std::fmt;
@@ -273,6 +274,13 @@ pub const EXERCISES: &[Exercise] = &[
         checks: ex16::CHECKS,
         starter_fails_with: NOT_STARTED,
     },
+    Exercise {
+        dir: "11-actor",
+        title: "an actor that owns a cache",
+        package: "ex11-actor",
+        checks: ex11::CHECKS,
+        starter_fails_with: NOT_STARTED,
+    },
 ];
 
 /// Writes one `#[test]` per check: `__tests!(ex06, ex06_concurrent::fetch_all;
@@ -472,5 +480,30 @@ macro_rules! check_ex16 {
             catches_one_attempt_too_many, catches_one_attempt_too_few,
             catches_a_retry_past_the_deadline, catches_a_retried_permanent_failure,
             catches_a_wait_after_the_last_attempt, catches_a_blocking_sleep);
+    };
+}
+
+/// The checks of exercise 11 for the crate `$k` (`spawn_cache`,
+/// `Cache::send`, `Ticket::answer`).
+#[macro_export]
+macro_rules! check_ex11 {
+    ($k:ident) => {
+        $crate::__tests_of_three!(ex11, $k::spawn_cache, $k::Cache::send, $k::Ticket::answer;
+            answers_every_caller, keeps_the_queue_bounded, remembers_what_it_fetched,
+            an_error_reaches_its_caller_only);
+    };
+}
+
+/// Like [`__tests!`], for checks of three functions.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tests_of_three {
+    ($module:ident, $a:expr, $b:expr, $c:expr; $($check:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::expect($crate::$module::$check($a, $b, $c));
+            }
+        )+
     };
 }

@@ -19,6 +19,9 @@ mod ex10;
 mod ex14;
 mod ex15;
 mod ex16;
+mod ex11;
+mod ex11_mistakes;
+mod ex11_state;
 mod hangs;
 mod report;
 

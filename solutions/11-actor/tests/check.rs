@@ -1,0 +1,1 @@
+checker::check_ex11!(ex11_actor_solution);
