@@ -46,6 +46,7 @@ pub mod ex07;
 pub mod ex08;
 pub mod ex09_bounded;
 pub mod ex09_timeout;
+pub mod ex17;
 
 use std::cell::Cell;
 use std::fmt;
@@ -241,6 +242,13 @@ pub const EXERCISES: &[Exercise] = &[
         checks: ex09_timeout::CHECKS,
         starter_fails_with: NOT_STARTED,
     },
+    Exercise {
+        dir: "17-tracing",
+        title: "spans that tell interleaved requests apart",
+        package: "ex17-tracing",
+        checks: ex17::CHECKS,
+        starter_fails_with: "carry no span",
+    },
 ];
 
 /// Writes one `#[test]` per check: `__tests!(ex06, ex06_concurrent::fetch_all;
@@ -351,5 +359,14 @@ macro_rules! check_ex09_timeout {
         $crate::__tests!(ex09_timeout, $k::fetch_within;
             returns_the_body_in_time, gives_up_at_the_deadline, gives_up_on_a_slow_body,
             an_error_is_not_a_timeout);
+    };
+}
+
+/// The checks of exercise 17 for the crate `$k` (`fetch_all`).
+#[macro_export]
+macro_rules! check_ex17 {
+    ($k:ident) => {
+        $crate::__tests!(ex17, $k::fetch_all;
+            returns_the_bodies_in_order, each_event_names_its_request);
     };
 }
