@@ -39,7 +39,7 @@ impl Args {
     pub fn parse_or_exit() -> Args {
         let args: Args = course::args::chapter_args(
             "chapter17",
-            "Tracing a stuck task: spans across .await, spans that never closed",
+            "Tracing a stuck task: spans across .await, spans left open",
         );
         if usize::from(args.stuck) > usize::from(args.requests) {
             eprintln!(

@@ -136,7 +136,7 @@ impl Requests {
     }
 }
 
-// ANCHOR: spawn
+// ANCHOR: with_spans
 /// A task per request, each in its own span.
 fn with_spans(client: &Client, urls: Vec<(usize, String)>) -> Requests {
     let mut requests = Requests::new();
@@ -148,7 +148,9 @@ fn with_spans(client: &Client, urls: Vec<(usize, String)>) -> Requests {
     }
     requests
 }
+// ANCHOR_END: with_spans
 
+// ANCHOR: without_spans
 /// The same tasks with no span: the lines say what happened, not to whom.
 fn without_spans(client: &Client, urls: Vec<(usize, String)>) -> Requests {
     let mut requests = Requests::new();
@@ -159,15 +161,16 @@ fn without_spans(client: &Client, urls: Vec<(usize, String)>) -> Requests {
     }
     requests
 }
-// ANCHOR_END: spawn
+// ANCHOR_END: without_spans
 
-// ANCHOR: enter
+// ANCHOR: entered_across_await
 /// The mistake: `span.enter()` held across `.await`. The guard keeps the
 /// span entered on this thread until it is dropped, at the end of the
 /// block; every `.await` in between suspends the future, and the next one
 /// polled on the thread runs still inside this span. The requests run as
-/// futures of one task here: spawning them would not compile, as the
-/// guard is not `Send` (it belongs to the thread that entered the span).
+/// futures of one task here, on one thread, so that the mix-up is the
+/// same in every run. Spawned, they would compile too (the guard is
+/// `Send`), and the mix-up would depend on which worker polls what.
 fn entered_across_await(
     client: &Client,
     urls: Vec<(usize, String)>,
@@ -184,7 +187,7 @@ fn entered_across_await(
     }
     requests
 }
-// ANCHOR_END: enter
+// ANCHOR_END: entered_across_await
 
 async fn app(args: Args, open: OpenSpans) -> course::Result<()> {
     let server = course::Server::start().await?;

@@ -111,11 +111,10 @@ impl Open {
     ///
     /// ```text
     /// request{n=3 path=/delay/60000}
-    ///   open for 1.000 s, entered 2 times, idle for 0.998 s: waiting
+    ///   open for 1.000 s, times entered: 2, idle for 0.998 s: waiting
     /// ```
     pub fn describe(&self, now: Instant) -> String {
         let secs = |d: Duration| format!("{:.3} s", d.as_secs_f64());
-        let times = if self.entered == 1 { "time" } else { "times" };
         let state = match self.left {
             // Entered and not left: running now, or (with `span.enter()`
             // held across an `.await`) left entered by mistake.
@@ -127,7 +126,7 @@ impl Open {
             None => String::from("never entered"),
         };
         format!(
-            "{}{{{}}}\n  open for {}, entered {} {times}, {state}",
+            "{}{{{}}}\n  open for {}, times entered: {}, {state}",
             self.name,
             self.fields,
             secs(now.saturating_duration_since(self.opened)),
