@@ -141,8 +141,8 @@ impl Requests {
 fn with_spans(client: &Client, urls: Vec<(usize, String)>) -> Requests {
     let mut requests = Requests::new();
     for (n, url) in urls {
-        // `request(..)` is already instrumented: the span goes with its
-        // future into the task, wherever the runtime polls it.
+        // `request(..)` is instrumented: its future creates the span at
+        // its first poll, in the task, and enters it at every poll.
         let task = tokio::spawn(request(client.clone(), n, url));
         requests.task(n, task);
     }

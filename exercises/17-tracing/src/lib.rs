@@ -9,12 +9,12 @@
 //! inside a span of that request, with a field that names it (its URL, or
 //! its number in the list). Keep the `info!` lines as they are.
 //!
-//! **Reach for:** `#[instrument]` on `fetch` (`use
-//! tracing_attributes::instrument;` it records the arguments as fields;
-//! `skip(client)` leaves one out), or `.instrument(info_span!("request",
-//! %url))` on each request's future (`use tracing::Instrument;`), chapter
-//! 17. If you spawn the requests, instrument the future you hand to
-//! `tokio::spawn`, not its `JoinHandle`.
+//! **Reach for:** `#[instrument]` on `fetch` (import it with `use
+//! tracing_attributes::instrument;`): it records the arguments as fields,
+//! and `skip(client)` leaves one out. Or `.instrument(info_span!("request",
+//! %url))` on each request's future (`use tracing::{Instrument,
+//! info_span};`). Both are in chapter 17. If you spawn the requests,
+//! instrument the future you hand to `tokio::spawn`, not its `JoinHandle`.
 //!
 //! **How it is checked:** `cargo test -p ex17-tracing` calls `fetch_all`
 //! with URLs of a local delay server whose answers come back in another

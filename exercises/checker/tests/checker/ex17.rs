@@ -119,6 +119,19 @@ fn a_span_entered_across_await_labels_other_requests() {
         }),
         &["which names another request", "`span.enter()`"],
     );
+    // Spawned: it compiles (the `Entered` guard is `Send`) and goes just
+    // as wrong, the tasks taking turns on the check's one thread.
+    fails_with(
+        ex17::each_event_names_its_request(async |c: &Client, urls: &[String]| {
+            spawn_each(c, urls, |_, c, u| async move {
+                let span = info_span!("request", url = %u);
+                let _entered = span.enter();
+                logged(&c, &u).await
+            })
+            .await
+        }),
+        &["which names another request", "`span.enter()`"],
+    );
 }
 
 #[test]
