@@ -277,9 +277,11 @@ impl<'a> Trace<'a> {
         } else {
             format!(
                 "{} of the {total} events carry no span, although your {created} spans were \
-                 entered {entered} times: the events happened while no span was entered. \
-                 `span.in_scope(|| fetch(..))` only creates the future inside the span: it \
-                 runs later, when it is polled, outside it. {how}",
+                 entered {entered} times: the events happened while no span was entered. A \
+                 span covers only the polls of the future it instruments: \
+                 `span.in_scope(|| fetch(..))` only creates the future inside the span (it \
+                 runs later, when it is polled, outside it), and instrumenting one `.await` \
+                 inside `fetch` leaves the lines around it outside. {how}",
                 outside.len()
             )
         };
@@ -288,9 +290,14 @@ impl<'a> Trace<'a> {
 
     /// The events are carried by at least one span per request.
     fn a_span_per_request(&self, n: usize) -> Verdict {
-        // The innermost span of each event.
-        let carriers: BTreeSet<u64> = self.events.iter().filter_map(|e| e.span).collect();
-        if self.spans.len() >= n {
+        // The span that says which request each event belongs to: the
+        // innermost that names one, else the innermost.
+        let carriers: BTreeSet<u64> = self
+            .events
+            .iter()
+            .filter_map(|e| self.naming_span(e).map(|(id, _)| id).or(e.span))
+            .collect();
+        if carriers.len() >= n {
             return Ok(());
         }
         let text = match carriers.iter().next() {
@@ -302,11 +309,10 @@ impl<'a> Trace<'a> {
                 self.describe(only)
             ),
             _ => format!(
-                "the events of your {n} requests carry only {} spans ({} created): give \
+                "the events of your {n} requests carry only {} different spans: give \
                  each request a span of its own (`#[instrument]` on `fetch`, or \
                  `.instrument(span)` on each request's future).",
-                carriers.len(),
-                self.spans.len()
+                carriers.len()
             ),
         };
         Err(Diagnosis::new(text))

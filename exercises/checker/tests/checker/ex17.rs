@@ -168,6 +168,44 @@ fn a_span_around_creating_the_future_misses_its_polls() {
 }
 
 #[test]
+fn a_span_around_the_send_alone_leaves_the_lines_outside() {
+    fails_with(
+        ex17::each_event_names_its_request(async |c: &Client, urls: &[String]| {
+            let each = urls.iter().map(|u| async move {
+                info!("sending");
+                let span = info_span!("request", url = %u);
+                let response = c.get(u).send().instrument(span).await?;
+                info!(status = response.status().as_u16(), "got headers");
+                let body = response.text().await?;
+                info!(bytes = body.len(), "got body");
+                anyhow::Ok(body)
+            });
+            try_join_all(each).await
+        }),
+        &[
+            "24 of the 24 events carry no span, although your 8 spans were entered",
+            "instrumenting one `.await` inside `fetch` leaves the lines around it outside",
+        ],
+    );
+}
+
+#[test]
+fn spans_per_request_left_unentered_under_a_batch_span_name_no_request() {
+    fails_with(
+        ex17::each_event_names_its_request(async |c: &Client, urls: &[String]| {
+            let each = urls.iter().map(|u| {
+                let _unused = info_span!("request", url = %u);
+                logged(c, u)
+            });
+            try_join_all(each)
+                .instrument(info_span!("batch", count = urls.len()))
+                .await
+        }),
+        &["all 8 requests' events carry one span, `batch{count=8}`"],
+    );
+}
+
+#[test]
 fn a_span_without_a_field_names_no_request() {
     fails_with(
         ex17::each_event_names_its_request(async |c: &Client, urls: &[String]| {
