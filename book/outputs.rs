@@ -199,6 +199,34 @@ pub const OUTPUTS: &[Output] = &[
         order: Order::InOrder,
         cpu_heavy: false,
     },
+    // Chapter 17: the same four requests, one stuck, with a span per
+    // request, without spans, and with `span.enter()` across `.await`.
+    // Their answers come in an order fixed by their delays, but lines a
+    // few microseconds apart may print in either order.
+    Output {
+        package: "chapter17",
+        args: &["--mode", "no-spans"],
+        file: "chapter17-no-spans.txt",
+        svg: None,
+        order: Order::AnyOrder,
+        cpu_heavy: false,
+    },
+    Output {
+        package: "chapter17",
+        args: &[],
+        file: "chapter17.txt",
+        svg: None,
+        order: Order::AnyOrder,
+        cpu_heavy: false,
+    },
+    Output {
+        package: "chapter17",
+        args: &["--mode", "enter-across-await"],
+        file: "chapter17-enter.txt",
+        svg: None,
+        order: Order::AnyOrder,
+        cpu_heavy: false,
+    },
 ];
 
 impl Output {

@@ -51,6 +51,7 @@ pub mod ex14;
 pub mod ex15;
 pub mod ex16;
 pub mod ex11;
+pub mod ex17;
 
 use std::cell::Cell;
 use std::fmt;
@@ -281,6 +282,13 @@ pub const EXERCISES: &[Exercise] = &[
         checks: ex11::CHECKS,
         starter_fails_with: NOT_STARTED,
     },
+    Exercise {
+        dir: "17-tracing",
+        title: "spans that tell interleaved requests apart",
+        package: "ex17-tracing",
+        checks: ex17::CHECKS,
+        starter_fails_with: "carry no span",
+    },
 ];
 
 /// Writes one `#[test]` per check: `__tests!(ex06, ex06_concurrent::fetch_all;
@@ -505,5 +513,14 @@ macro_rules! __tests_of_three {
                 $crate::expect($crate::$module::$check($a, $b, $c));
             }
         )+
+    };
+}
+
+/// The checks of exercise 17 for the crate `$k` (`fetch_all`).
+#[macro_export]
+macro_rules! check_ex17 {
+    ($k:ident) => {
+        $crate::__tests!(ex17, $k::fetch_all;
+            returns_the_bodies_in_order, each_event_names_its_request);
     };
 }

@@ -22,6 +22,7 @@ mod ex16;
 mod ex11;
 mod ex11_mistakes;
 mod ex11_state;
+mod ex17;
 mod hangs;
 mod report;
 

@@ -1,0 +1,1 @@
+checker::check_ex17!(ex17_tracing);
