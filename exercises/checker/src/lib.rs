@@ -46,6 +46,7 @@ pub mod ex07;
 pub mod ex08;
 pub mod ex09_bounded;
 pub mod ex09_timeout;
+pub mod ex12;
 
 use std::cell::Cell;
 use std::fmt;
@@ -241,6 +242,13 @@ pub const EXERCISES: &[Exercise] = &[
         checks: ex09_timeout::CHECKS,
         starter_fails_with: NOT_STARTED,
     },
+    Exercise {
+        dir: "12-select-loop",
+        title: "a select! loop that loses nothing",
+        package: "ex12-select-loop",
+        checks: ex12::CHECKS,
+        starter_fails_with: "select! dropped",
+    },
 ];
 
 /// Writes one `#[test]` per check: `__tests!(ex06, ex06_concurrent::fetch_all;
@@ -351,5 +359,15 @@ macro_rules! check_ex09_timeout {
         $crate::__tests!(ex09_timeout, $k::fetch_within;
             returns_the_body_in_time, gives_up_at_the_deadline, gives_up_on_a_slow_body,
             an_error_is_not_a_timeout);
+    };
+}
+
+/// The checks of exercise 12 for the crate `$k` (`relay`).
+#[macro_export]
+macro_rules! check_ex12 {
+    ($k:ident) => {
+        $crate::__tests!(ex12, $k::relay;
+            forwards_every_item_once_in_order, reports_progress_every_period,
+            returns_when_the_input_closes);
     };
 }
