@@ -351,10 +351,12 @@ pub fn reports_progress_every_period(relay: impl Relay) -> Verdict {
     if reports == 0 || (periods >= 9 && reports < periods / 3) {
         return Err(Diagnosis::new(format!(
             "`relay` ran for {ms} ms with a period of {period_ms} ms, but sent {reports} \
-             progress reports (about {periods} expected): its timer hardly ever fired. A \
-             `sleep(period)` written inside `select!` is made anew on every turn, and every \
-             item that arrives before it fires starts it again from zero. Make the timer \
-             once, before the loop: `let mut ticker = tokio::time::interval(period);` and \
+             progress reports (about {periods} expected): its timer hardly ever fired, \
+             though items kept coming. A `sleep(period)` written inside `select!` is made \
+             anew on every turn, and every item that arrives before it fires starts it again \
+             from zero; a `timeout(period, input.recv())` only elapses when `recv()` has to \
+             wait, and while items keep coming it never does. Make the timer once, before \
+             the loop: `let mut ticker = tokio::time::interval(period);` and \
              `_ = ticker.tick() => ...` as the branch (or a pinned `sleep`, `reset` after it \
              fires)."
         )));
