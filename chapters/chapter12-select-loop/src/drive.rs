@@ -79,8 +79,7 @@ impl RequestLoop<'_> {
         let (name, delay) = (self.name, self.delay);
         let (every, patience) = (delay / 4, delay * 4);
         info!(
-            "{name}: a request answered after {} ms, a message every {} ms, \
-             giving up after {} ms",
+            "{name}: {} ms request, message every {} ms, deadline {} ms",
             delay.as_millis(),
             every.as_millis(),
             patience.as_millis()
@@ -162,7 +161,7 @@ impl Looped {
             Some(took) => format!("answered after {:.3} s", took.as_secs_f64()),
             None => String::from("never answered"),
         };
-        format!("{}: {sent}, {answer}", label(self.name))
+        format!("{}: the server saw {sent}, {answer}", label(self.name))
     }
 }
 
