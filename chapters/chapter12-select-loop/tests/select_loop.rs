@@ -122,3 +122,21 @@ fn bad_flags_get_one_line_and_exit_code_2() {
         assert!(r.stdout.is_empty(), "nothing runs:\n{transcript}");
     }
 }
+
+#[test]
+fn an_unreachable_server_gets_one_line() {
+    course::testing::faults::unreachable_server(BIN, &["--mode", "pinned"]);
+}
+
+#[test]
+fn an_error_status_ends_the_loop_with_one_line() {
+    let server = course::testing::StatusServer::start(500);
+    let r = run(
+        BIN,
+        &["--mode", "pinned", "--delay-ms", "50"],
+        &[(SERVER_URL_ENV, &server.url())],
+        DEADLINE,
+    );
+    let line = course::testing::faults::assert_one_line_error(&r);
+    assert!(line.contains("500"), "name the status:\n{}", r.transcript());
+}
