@@ -16,6 +16,9 @@ pub enum Mode {
     Lossy,
     /// The same relay with a cancel-safe branch: it loses none.
     Fixed,
+    /// Length-prefixed frames read with `read_exact` in a select! loop,
+    /// then with `read` into a buffer of the loop.
+    Frames,
 }
 
 /// The flags of chapter 12.
@@ -28,12 +31,12 @@ pub struct Chapter12Args {
     /// How long the server waits before answering the loop's request, in
     /// ms. A message arrives every quarter of it; the loop gives up after
     /// four times it.
-    #[arg(long, value_name = "MS", default_value_t = 200,
+    #[arg(long, value_name = "MS", default_value_t = 300,
           allow_negative_numbers = true,
           value_parser = clap::value_parser!(i64).range(20..=10_000))]
     pub delay_ms: i64,
 
-    /// How many items the relay forwards.
+    /// How many items the relay forwards (and frames the reader reads).
     #[arg(long, value_name = "N", default_value_t = 100,
           allow_negative_numbers = true,
           value_parser = clap::value_parser!(i64).range(1..=100_000))]

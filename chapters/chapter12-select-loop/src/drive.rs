@@ -6,12 +6,19 @@ use crate::Seen;
 use anyhow::Context as _;
 use log::info;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::time::{MissedTickBehavior, interval};
 
+/// How many request futures have been polled so far: each one is a
+/// request made (the server may not see one that is dropped before it
+/// has even connected).
+static MADE: AtomicUsize = AtomicUsize::new(0);
+
 /// One GET, its body read to the end; an error status is an error.
 pub async fn fetch(client: &reqwest::Client, url: &str) -> course::Result<()> {
+    MADE.fetch_add(1, Ordering::Relaxed);
     let get = async {
         client
             .get(url)
@@ -59,6 +66,8 @@ pub struct Looped {
     name: &'static str,
     seen: Seen,
     patience: Duration,
+    /// Request futures the loop made and polled.
+    made: usize,
     /// Requests the server saw for the loop's URL (`None`: a standalone
     /// server, which keeps no record this program can read).
     sent: Option<usize>,
@@ -96,7 +105,9 @@ impl RequestLoop<'_> {
                 }
             }
         });
+        let before = MADE.load(Ordering::Relaxed);
         let seen = the_loop(self.client, &self.url, messages, patience).await;
+        let made = MADE.load(Ordering::Relaxed) - before;
         messenger.abort();
         let seen = seen?;
         let path = self.url.trim_start_matches(self.server.base_url());
@@ -108,11 +119,15 @@ impl RequestLoop<'_> {
             name,
             seen,
             patience,
+            made,
             sent,
         };
         info!("{name}: {}", looped.outcome());
-        if let Some(sent) = sent {
-            info!("{name}: the server saw {}", requests(sent));
+        match sent {
+            Some(sent) => {
+                info!("{name}: {} made, the server saw {sent}", requests(made))
+            }
+            None => info!("{name}: {} made", requests(made)),
         }
         Ok(looped)
     }
@@ -154,14 +169,13 @@ impl Looped {
 
     /// The summary's line.
     pub fn line(&self) -> String {
-        let sent = self
-            .sent
-            .map_or(String::from("requests not counted"), requests);
+        let sent = self.sent.map_or(String::new(), |n| format!(" ({n} seen)"));
         let answer = match self.seen.answered {
             Some(took) => format!("answered after {:.3} s", took.as_secs_f64()),
             None => String::from("never answered"),
         };
-        format!("{}: the server saw {sent}, {answer}", label(self.name))
+        let made = requests(self.made);
+        format!("{}: {made}{sent}, {answer}", label(self.name))
     }
 }
 
@@ -247,5 +261,101 @@ where
         sent: items,
         received: got.len(),
         lost,
+    })
+}
+
+/// Takes one whole frame (a 4-byte big-endian length, then the bytes) off
+/// the front of `buffer`, if it holds one; an error if the length is above
+/// `max`.
+pub fn take_frame(
+    buffer: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<Vec<u8>>> {
+    let Some(head) = buffer.first_chunk::<4>() else {
+        return Ok(None);
+    };
+    let len = u32::from_be_bytes(*head) as usize;
+    if len > max {
+        return Err(std::io::Error::other(format!(
+            "length {len}: out of step"
+        )));
+    }
+    if buffer.len() < 4 + len {
+        return Ok(None);
+    }
+    let frame = buffer[4..4 + len].to_vec();
+    buffer.drain(..4 + len);
+    Ok(Some(frame))
+}
+
+/// How a frame reader went.
+#[derive(Debug)]
+pub struct Framed {
+    name: &'static str,
+    sent: u64,
+    /// Frames read before the end, or before the reader fell out of step.
+    read: u64,
+    /// The error that stopped the reader, if one did.
+    error: Option<String>,
+}
+
+impl Framed {
+    /// The summary's line.
+    pub fn line(&self) -> String {
+        let how = match &self.error {
+            None => String::from("all of them"),
+            Some(_) => String::from("then out of step"),
+        };
+        format!(
+            "frames with {}: {} sent, {} read, {how}",
+            self.name, self.sent, self.read
+        )
+    }
+}
+
+/// Runs `reader` on one end of an in-memory pipe (`tokio::io::duplex`)
+/// while a task writes `count` frames into the other: each frame's length,
+/// then a pause of about a millisecond, then its bytes, as a network
+/// delivers a frame in pieces. A reader that is cancelled in the pause has
+/// read the length and not the bytes.
+pub async fn frames(
+    name: &'static str,
+    count: u64,
+    reader: impl AsyncFnOnce(
+        tokio::io::DuplexStream,
+        &mut u64,
+    ) -> std::io::Result<()>,
+) -> course::Result<Framed> {
+    use tokio::io::AsyncWriteExt as _;
+    info!("{name}: reading {count} frames, a tick every 5 ms");
+    let (mut writer, read_end) = tokio::io::duplex(256);
+    let task = tokio::spawn(async move {
+        for n in 0..count {
+            let frame = format!("frame {n}");
+            let len = (frame.len() as u32).to_be_bytes();
+            // The reader has gone (out of step): stop.
+            if writer.write_all(&len).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            if writer.write_all(frame.as_bytes()).await.is_err() {
+                break;
+            }
+        }
+        // Dropping the writer ends the stream: the reader sees its end.
+    });
+    let mut read = 0;
+    let outcome = reader(read_end, &mut read).await;
+    task.await.context("the writer task failed")?;
+    let error = outcome.err().map(|e| e.to_string());
+    match &error {
+        None => info!("{name}: {read} of {count} frames read"),
+        Some(e) => info!("{name}: {read} of {count} read, then {e}"),
+    }
+    Ok(Framed {
+        name,
+        sent: count,
+        read,
+        error,
     })
 }

@@ -19,6 +19,7 @@
 use anyhow::Context as _;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt as _};
 use tokio::sync::mpsc;
 use tokio::time::{MissedTickBehavior, interval, sleep};
 
@@ -26,10 +27,13 @@ mod args;
 mod drive;
 
 use args::{Chapter12Args, Mode};
-use drive::{Looped, Relayed};
+use drive::{Framed, Looped, Relayed};
 
 /// The relay's ticker: often, so that it cancels the other branch often.
 const TICK: Duration = Duration::from_millis(5);
+
+/// How many frames the frame readers read.
+const FRAMES: u64 = 20;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -65,7 +69,12 @@ async fn app(args: Chapter12Args) -> course::Result<()> {
     if matches!(args.mode, Mode::Tour | Mode::Fixed) {
         relayed.push(drive::relay("fixed", args.items(), relay).await?);
     }
-    summary(&looped, &relayed);
+    let mut framed = Vec::new();
+    if matches!(args.mode, Mode::Tour | Mode::Frames) {
+        framed.push(drive::frames("read_exact", FRAMES, frames_exact).await?);
+        framed.push(drive::frames("read", FRAMES, frames_buffered).await?);
+    }
+    summary(&looped, &relayed, &framed);
     Ok(())
 }
 
@@ -222,14 +231,92 @@ async fn relay(
 }
 // ANCHOR_END: relay
 
+// ANCHOR: read_frame
+/// The largest frame this protocol allows: a length above it means that
+/// the reader is out of step with the stream.
+const MAX_FRAME: usize = 1024;
+
+/// Reads one frame: a 4-byte length, then that many bytes. Not cancel
+/// safe: `read_exact` (`read_u32` is one) "may already have read" some of
+/// its bytes when it is dropped, and they are gone from the stream.
+async fn read_frame(
+    reader: &mut (impl AsyncRead + Unpin),
+) -> std::io::Result<Vec<u8>> {
+    let len = reader.read_u32().await? as usize;
+    if len > MAX_FRAME {
+        return Err(std::io::Error::other(format!(
+            "length {len}: out of step"
+        )));
+    }
+    let mut frame = vec![0; len];
+    reader.read_exact(&mut frame).await?;
+    Ok(frame)
+}
+
+/// Wrong: `read_frame` as a branch. A tick that comes after the length
+/// was read and before the body arrives drops the future, and the length
+/// with it: the next turn reads the body's first bytes as a length.
+async fn frames_exact(
+    mut reader: impl AsyncRead + Unpin,
+    frames: &mut u64,
+) -> std::io::Result<()> {
+    let mut ticker = interval(TICK);
+    loop {
+        tokio::select! {
+            frame = read_frame(&mut reader) => match frame {
+                Ok(_) => *frames += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(()); // the writer is done
+                }
+                Err(e) => return Err(e),
+            },
+            _ = ticker.tick() => {}
+        }
+    }
+}
+// ANCHOR_END: read_frame
+
+// ANCHOR: frames_buffered
+/// Right: the branch is `read`, which is cancel safe ("if you use it as a
+/// branch in `tokio::select!` and another branch completes first, then it
+/// is guaranteed that no data was read"). What it reads goes into a buffer
+/// that belongs to the loop, so it survives every turn; whole frames are
+/// taken out of the buffer in the handler.
+async fn frames_buffered(
+    mut reader: impl AsyncRead + Unpin,
+    frames: &mut u64,
+) -> std::io::Result<()> {
+    let mut ticker = interval(TICK);
+    let (mut buffer, mut chunk) = (Vec::new(), [0; 256]);
+    loop {
+        tokio::select! {
+            read = reader.read(&mut chunk) => {
+                let n = read?;
+                if n == 0 {
+                    return Ok(()); // the writer is done
+                }
+                buffer.extend_from_slice(&chunk[..n]);
+                while drive::take_frame(&mut buffer, MAX_FRAME)?.is_some() {
+                    *frames += 1;
+                }
+            }
+            _ = ticker.tick() => {}
+        }
+    }
+}
+// ANCHOR_END: frames_buffered
+
 /// The numbers of the run, one line each.
-fn summary(looped: &[Looped], relayed: &[Relayed]) {
+fn summary(looped: &[Looped], relayed: &[Relayed], framed: &[Framed]) {
     println!();
     println!("Summary:");
     for run in looped {
         println!("  {}", run.line());
     }
     for run in relayed {
+        println!("  {}", run.line());
+    }
+    for run in framed {
         println!("  {}", run.line());
     }
     println!("  Total {:.3} s.", course::elapsed().as_secs_f64());

@@ -6,6 +6,8 @@
 //! - a branch that takes an item and then awaits something else loses the
 //!   item when another branch wins: fewer items arrive than were sent;
 //!   with `recv()` as the branch, every item arrives;
+//! - `read_exact` cancelled between a frame's length and its bytes puts
+//!   the reader out of step; `read` into a buffer of the loop does not;
 //! - bad flags get one line and exit code 2.
 
 use course::testing::{Run, TestServer, run};
@@ -38,15 +40,32 @@ fn request_loop(mode: &str) -> (Run, Vec<mock_server::RequestRecord>) {
     (r, seen)
 }
 
+/// "15 requests made": how many request futures the loop polled.
+fn made(r: &Run) -> u64 {
+    course::testing::log_lines(&r.stdout)
+        .iter()
+        .find_map(|(_, line)| {
+            let (_, rest) = line.split_once(": ")?;
+            let (n, _) = rest.split_once(" request")?;
+            rest.contains(" made").then(|| n.parse().ok())?
+        })
+        .unwrap_or_else(|| {
+            panic!("no count of requests made:\n{}", r.transcript())
+        })
+}
+
 #[test]
 fn a_request_made_inside_select_restarts_on_every_turn() {
     let (r, seen) = request_loop("restarted");
     let transcript = r.transcript();
-    // A message every 25 ms for 400 ms: about 16 turns. Fewer on a loaded
-    // machine that delays the messages, but never one.
+    // A message every 25 ms for 400 ms: about 16 turns, each making a new
+    // request. The server sees those that got as far as being sent (on a
+    // loaded machine, connecting may take longer than a turn), never more.
+    let made = made(&r);
+    assert!(made >= 4, "a new request every turn:\n{transcript}");
     assert!(
-        seen.len() >= 4,
-        "each turn should send a new request; the server saw {}:\n{transcript}",
+        !seen.is_empty() && seen.len() as u64 <= made,
+        "the server saw {} of {made} requests:\n{transcript}",
         seen.len()
     );
     assert!(
@@ -60,6 +79,7 @@ fn a_request_made_inside_select_restarts_on_every_turn() {
 fn a_pinned_request_is_sent_once_and_answered() {
     let (r, seen) = request_loop("pinned");
     let transcript = r.transcript();
+    assert_eq!(made(&r), 1, "one request made:\n{transcript}");
     assert_eq!(seen.len(), 1, "one request for one:\n{transcript}");
     assert!(seen[0].ended.is_some(), "it was answered:\n{transcript}");
     assert!(r.stdout.contains("answered after"), "{transcript}");
@@ -101,6 +121,28 @@ fn a_branch_that_is_not_cancel_safe_loses_items_and_recv_loses_none() {
         (sent, received, lost),
         (200, 200, 0),
         "recv() as the branch loses nothing:\n{transcript}"
+    );
+}
+
+#[test]
+fn read_exact_cancelled_mid_frame_puts_the_reader_out_of_step() {
+    let r = run(BIN, &["--mode", "frames"], &[], DEADLINE);
+    let transcript = r.transcript();
+    assert_eq!(r.code, Some(0), "{transcript}");
+    let lines: Vec<String> = course::testing::log_lines(&r.stdout)
+        .into_iter()
+        .map(|(_, line)| line)
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.starts_with("read_exact: ")
+            && l.contains("of 20 read, then length")
+            && l.ends_with("out of step")),
+        "a tick between a frame's length and its bytes drops the length:\n\
+         {transcript}"
+    );
+    assert!(
+        lines.iter().any(|l| l == "read: 20 of 20 frames read"),
+        "read() into the loop's buffer loses nothing:\n{transcript}"
     );
 }
 
