@@ -227,6 +227,16 @@ pub const OUTPUTS: &[Output] = &[
         order: Order::AnyOrder,
         cpu_heavy: false,
     },
+    // Chapter 12: the request loops (about 1 s) and the two relays; the
+    // lossy relay's figures change from run to run, its words do not.
+    Output {
+        package: "chapter12",
+        args: &[],
+        file: "chapter12.txt",
+        svg: None,
+        order: Order::InOrder,
+        cpu_heavy: false,
+    },
 ];
 
 impl Output {

@@ -52,6 +52,7 @@ pub mod ex15;
 pub mod ex16;
 pub mod ex11;
 pub mod ex17;
+pub mod ex12;
 
 use std::cell::Cell;
 use std::fmt;
@@ -289,6 +290,13 @@ pub const EXERCISES: &[Exercise] = &[
         checks: ex17::CHECKS,
         starter_fails_with: "carry no span",
     },
+    Exercise {
+        dir: "12-select-loop",
+        title: "a select! loop that loses nothing",
+        package: "ex12-select-loop",
+        checks: ex12::CHECKS,
+        starter_fails_with: "select! dropped",
+    },
 ];
 
 /// Writes one `#[test]` per check: `__tests!(ex06, ex06_concurrent::fetch_all;
@@ -522,5 +530,15 @@ macro_rules! check_ex17 {
     ($k:ident) => {
         $crate::__tests!(ex17, $k::fetch_all;
             returns_the_bodies_in_order, each_event_names_its_request);
+    };
+}
+
+/// The checks of exercise 12 for the crate `$k` (`relay`).
+#[macro_export]
+macro_rules! check_ex12 {
+    ($k:ident) => {
+        $crate::__tests!(ex12, $k::relay;
+            forwards_every_item_once_in_order, reports_progress_every_period,
+            returns_when_the_input_closes);
     };
 }

@@ -23,6 +23,7 @@ mod ex11;
 mod ex11_mistakes;
 mod ex11_state;
 mod ex17;
+mod ex12;
 mod hangs;
 mod report;
 

@@ -1,0 +1,1 @@
+checker::check_ex12!(ex12_select_loop);
