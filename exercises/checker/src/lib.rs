@@ -46,6 +46,7 @@ pub mod ex07;
 pub mod ex08;
 pub mod ex09_bounded;
 pub mod ex09_timeout;
+pub mod ex13;
 
 use std::cell::Cell;
 use std::fmt;
@@ -241,6 +242,13 @@ pub const EXERCISES: &[Exercise] = &[
         checks: ex09_timeout::CHECKS,
         starter_fails_with: NOT_STARTED,
     },
+    Exercise {
+        dir: "13-shutdown",
+        title: "shut down gracefully",
+        package: "ex13-shutdown",
+        checks: ex13::CHECKS,
+        starter_fails_with: NOT_STARTED,
+    },
 ];
 
 /// Writes one `#[test]` per check: `__tests!(ex06, ex06_concurrent::fetch_all;
@@ -351,5 +359,15 @@ macro_rules! check_ex09_timeout {
         $crate::__tests!(ex09_timeout, $k::fetch_within;
             returns_the_body_in_time, gives_up_at_the_deadline, gives_up_on_a_slow_body,
             an_error_is_not_a_timeout);
+    };
+}
+
+/// The checks of exercise 13 for the crate `$k` (`run_jobs`).
+#[macro_export]
+macro_rules! check_ex13 {
+    ($k:ident) => {
+        $crate::__tests!(ex13, $k::run_jobs;
+            finishes_the_batch_without_a_signal, stops_taking_work_at_the_signal,
+            lets_the_requests_in_flight_finish, cancels_the_rest_at_the_deadline);
     };
 }
