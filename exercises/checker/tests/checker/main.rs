@@ -15,6 +15,7 @@ mod ex07;
 mod ex08;
 mod ex09_bounded;
 mod ex09_timeout;
+mod ex13;
 mod hangs;
 mod report;
 
