@@ -25,7 +25,8 @@ pub struct Args {
     pub slow_ms: u64,
 
     /// Send the stop signal after MS, as Ctrl-C would (0: only Ctrl-C).
-    #[arg(long, value_name = "MS", default_value_t = 1000,
+    /// The default falls between two arrivals.
+    #[arg(long, value_name = "MS", default_value_t = 950,
           value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
     pub stop_after_ms: u64,
 

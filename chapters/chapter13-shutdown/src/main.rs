@@ -8,7 +8,7 @@
 //! happened: started, finished, cancelled, and how long the shutdown took.
 //!
 //! ```text
-//! cargo run -p chapter13                           # stops itself at 1 s
+//! cargo run -p chapter13                           # stops at 0.95 s
 //! cargo run -p chapter13 -- --mode join-set
 //! cargo run -p chapter13 -- --stop-after-ms 0      # press Ctrl-C
 //! ```
@@ -29,7 +29,7 @@ mod args;
 mod report;
 
 /// 20 jobs, one every 100 ms, of 300 ms each (every 4th of 3 s): two
-/// seconds of arrivals, of which the stop at 1 s cuts half.
+/// seconds of arrivals, of which the stop at 0.95 s cuts half.
 const REQUESTS: u32 = 20;
 const DELAY_MS: u64 = 300;
 
