@@ -57,12 +57,18 @@ async fn app(args: Args) -> course::Result<()> {
     // tasks: a token is only a flag with a wake-up, and each piece of code
     // that watches it decides what stopping means for it.
     let shutdown = CancellationToken::new();
-    let stop = tokio::spawn(stop_signal(args.stop_after(), shutdown.clone()));
+    // A second Ctrl-C during the grace period: cancel the jobs now.
+    let hurry = CancellationToken::new();
+    let stop = tokio::spawn(stop_signal(
+        args.stop_after(),
+        shutdown.clone(),
+        hurry.clone(),
+    ));
     // ANCHOR_END: signal
 
     let tally = match args.mode {
-        Mode::Tracker => with_tracker(&work, &shutdown).await,
-        Mode::JoinSet => with_join_set(&work, &shutdown).await,
+        Mode::Tracker => with_tracker(&work, &shutdown, &hurry).await,
+        Mode::JoinSet => with_join_set(&work, &shutdown, &hurry).await,
     };
     // Every job is over: the signal task is no longer needed (if it has
     // not fired, it never will).
@@ -80,10 +86,12 @@ async fn app(args: Args) -> course::Result<()> {
 
 // ANCHOR: stop_signal
 /// Waits for Ctrl-C or for `after`, whichever comes first, and cancels
-/// `shutdown`. Returns which one it was.
+/// `shutdown`; a Ctrl-C after that cancels `hurry`. Returns what stopped
+/// the work.
 async fn stop_signal(
     after: Option<Duration>,
     shutdown: CancellationToken,
+    hurry: CancellationToken,
 ) -> course::Result<Stop> {
     let timer = async {
         match after {
@@ -102,6 +110,16 @@ async fn stop_signal(
     };
     report::signal(why);
     shutdown.cancel();
+    // tokio's Ctrl-C handler stays installed for the life of the process:
+    // from now on Ctrl-C no longer ends it. So the next one means "do not
+    // wait for the deadline". This small task holds nothing; the runtime
+    // drops it when `main` returns.
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            report::hurry();
+            hurry.cancel();
+        }
+    });
     Ok(why)
 }
 // ANCHOR_END: stop_signal
@@ -202,13 +220,19 @@ impl Tally {
 // ANCHOR: tracker
 /// The jobs as tasks of a `TaskTracker`, cancelled at the deadline by a
 /// second token.
-async fn with_tracker(work: &Work, shutdown: &CancellationToken) -> Tally {
+async fn with_tracker(
+    work: &Work,
+    shutdown: &CancellationToken,
+    hurry: &CancellationToken,
+) -> Tally {
     let tally = Arc::new(Mutex::new(Tally::default()));
     let tracker = TaskTracker::new();
     // Cancelled at the deadline, and watched by every task. Not the
     // shutdown token, nor a child of it: a child token is cancelled with
-    // its parent, so the tasks would all stop at the signal.
-    let abort = CancellationToken::new();
+    // its parent, so the tasks would all stop at the signal. A child of
+    // `hurry`: a second Ctrl-C cancels it too, while cancelling it at the
+    // deadline leaves `hurry` alone.
+    let abort = hurry.child_token();
     let mut arrivals = work.arrivals();
     for n in 1..=work.count {
         // Stop taking work: the signal wins over a job that arrives at
@@ -257,7 +281,11 @@ async fn with_tracker(work: &Work, shutdown: &CancellationToken) -> Tally {
 // ANCHOR: join_set
 /// The jobs as tasks of a `JoinSet`, drained as they finish, aborted at
 /// the deadline.
-async fn with_join_set(work: &Work, shutdown: &CancellationToken) -> Tally {
+async fn with_join_set(
+    work: &Work,
+    shutdown: &CancellationToken,
+    hurry: &CancellationToken,
+) -> Tally {
     let mut tally = Tally::default();
     let mut tasks = JoinSet::new();
     let mut arrivals = work.arrivals();
@@ -294,16 +322,27 @@ async fn with_join_set(work: &Work, shutdown: &CancellationToken) -> Tally {
     let deadline = tokio::time::Instant::now() + work.args.grace();
     tally.in_flight_at_stop = tasks.len();
     report::stopping(tasks.len(), work.args.grace());
+    // The deadline, or a second Ctrl-C before it.
+    let cut = async {
+        tokio::select! {
+            () = sleep_until(deadline) => {}
+            () = hurry.cancelled() => {}
+        }
+    };
+    tokio::pin!(cut);
     loop {
         tokio::select! {
             done = tasks.join_next() => match done {
                 Some(done) => tally.record(joined(done), true),
                 None => break,
             },
-            () = sleep_until(deadline) => {
-                report::deadline(tasks.len());
-                // Aborting asks each task to stop at its next poll; the
-                // tasks stay in the set until joined, as cancelled ones.
+            () = &mut cut => {
+                if !hurry.is_cancelled() {
+                    report::deadline(tasks.len());
+                }
+                // Aborted tasks are dropped by the runtime instead of
+                // being polled again; they stay in the set until joined,
+                // as cancelled ones.
                 tasks.abort_all();
                 while let Some(done) = tasks.join_next().await {
                     tally.record(joined(done), true);

@@ -41,6 +41,11 @@ pub fn deadline(left: usize) {
     info!("Deadline: cancelling the {} still running", jobs(left));
 }
 
+/// Ctrl-C during the grace period.
+pub fn hurry() {
+    info!("Ctrl-C again: cancelling the jobs in flight now");
+}
+
 /// The numbers of the run.
 pub fn summary(tally: &Tally, count: usize, stopped_by: Option<&Stop>) {
     let never = count - tally.started;

@@ -19,19 +19,13 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_chapter13");
 const DEADLINE: Duration = Duration::from_secs(30);
 
-/// Jobs every 250 ms of 400 ms each; the 4th asks for 3 s. Whatever the
-/// stop, the run ends within a second of it.
-const SPACED: &[&str] = &[
-    "--requests",
-    "20",
-    "--every-ms",
-    "250",
-    "--delay-ms",
-    "400",
-    "--slow-ms",
-    "3000",
-    "--no-timeline",
-];
+/// Jobs every 250 ms of 400 ms each; the 4th asks for `slow_ms`.
+fn spaced(slow_ms: &str) -> Vec<&str> {
+    let mut args = vec!["--requests", "20", "--every-ms", "250"];
+    args.extend(["--delay-ms", "400", "--slow-ms", slow_ms]);
+    args.push("--no-timeline");
+    args
+}
 
 /// The requests of the run, in order of arrival.
 fn records(server: &TestServer) -> Vec<RequestRecord> {
@@ -60,12 +54,12 @@ fn settled(server: &TestServer) -> Vec<RequestRecord> {
 fn ctrl_c_stops_new_jobs_lets_the_one_in_flight_finish_and_cancels_the_slow_one()
  {
     let server = TestServer::start();
-    let mut args = SPACED.to_vec();
+    let mut args = spaced("3000");
     args.extend(["--stop-after-ms", "0", "--grace-ms", "600"]);
     // SIGINT once the 4th request (the slow one) has arrived: job 3 is
     // in flight (arrived 250 ms before, 400 ms long), the next job is due
     // 250 ms later.
-    let (r, signalled) = interrupt_after(&server, &args, 4);
+    let (r, signalled) = interrupt_after(&server, &args, 4, None);
     let transcript = r.transcript();
     let seen = settled(&server);
     let late: Vec<_> = seen.iter().filter(|s| s.arrived > signalled).collect();
@@ -111,9 +105,46 @@ fn ctrl_c_stops_new_jobs_lets_the_one_in_flight_finish_and_cancels_the_slow_one(
 }
 
 #[test]
+#[cfg(unix)]
+fn a_second_ctrl_c_cancels_the_jobs_in_flight_without_waiting_for_the_deadline()
+{
+    for mode in ["tracker", "join-set"] {
+        let server = TestServer::start();
+        let mut args = spaced("20000");
+        args.extend(["--mode", mode, "--stop-after-ms", "0"]);
+        args.extend(["--grace-ms", "20000"]);
+        // The second SIGINT 300 ms after the first, long before the
+        // deadline (20 s): the slow job 4 is cancelled then.
+        let again = Duration::from_millis(300);
+        let (r, signalled) = interrupt_after(&server, &args, 4, Some(again));
+        let transcript = r.transcript();
+        let seen = settled(&server);
+        assert_eq!(seen.len(), 4, "{mode}:\n{transcript}");
+        let slow = &seen[3];
+        let abandoned = slow.abandoned.unwrap_or_else(|| {
+            panic!("{mode}: the slow job was cancelled: {slow:?}\n{transcript}")
+        });
+        let after = abandoned.duration_since(signalled);
+        assert!(
+            after >= again && after < Duration::from_secs(5),
+            "{mode}: cancelled at the second Ctrl-C, not {} ms after the \
+             first:\n{transcript}",
+            after.as_millis()
+        );
+        assert!(
+            r.stdout
+                .contains("Ctrl-C again: cancelling the jobs in flight")
+                && !r.stdout.contains("Deadline"),
+            "{mode}:\n{transcript}"
+        );
+        faults::assert_one_line_error(&r);
+    }
+}
+
+#[test]
 fn a_programmatic_stop_drains_the_join_set_and_aborts_at_the_deadline() {
     let server = TestServer::start();
-    let mut args = SPACED.to_vec();
+    let mut args = spaced("3000");
     // Jobs at 0, 250, 500 and 750 ms; the stop at 850 ms finds job 3
     // (until 900 ms) and the slow job 4 in flight.
     args.extend([
@@ -231,6 +262,7 @@ fn interrupt_after(
     server: &TestServer,
     args: &[&str],
     requests: usize,
+    again: Option<Duration>,
 ) -> (Run, Instant) {
     // A test started by a shell in the background inherits an ignored
     // SIGINT: GNU env's --default-signal restores its default action.
@@ -264,17 +296,30 @@ fn interrupt_after(
         panic!("{why}");
     };
     while server.requests().len() < requests {
+        if let Ok(Some(status)) = child.try_wait() {
+            let (o, e) = (out.join(), err.join());
+            panic!(
+                "ended ({status}) before {requests} requests:\n{o:?}\n{e:?}"
+            );
+        }
         if started.elapsed() > DEADLINE {
             kill(&mut child, "too few requests reached the server");
         }
         std::thread::sleep(Duration::from_millis(2));
     }
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    let signalled = Instant::now();
-    assert!(sent.success(), "kill -INT failed");
+    let sigint = || {
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -INT failed");
+        Instant::now()
+    };
+    let signalled = sigint();
+    if let Some(again) = again {
+        std::thread::sleep(again);
+        sigint();
+    }
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait for the child") {
             break status;
