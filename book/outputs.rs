@@ -237,6 +237,16 @@ pub const OUTPUTS: &[Output] = &[
         order: Order::InOrder,
         cpu_heavy: false,
     },
+    // Graceful shutdown: the stop at 1 s (`--stop-after-ms`), a second of
+    // grace. The jobs finish in an order that varies from run to run.
+    Output {
+        package: "chapter13",
+        args: &[],
+        file: "chapter13.txt",
+        svg: Some("chapter13-timeline.svg"),
+        order: Order::AnyOrder,
+        cpu_heavy: false,
+    },
 ];
 
 impl Output {

@@ -47,12 +47,13 @@ pub mod ex08;
 pub mod ex09_bounded;
 pub mod ex09_timeout;
 pub mod ex10;
+pub mod ex11;
+pub mod ex12;
+pub mod ex13;
 pub mod ex14;
 pub mod ex15;
 pub mod ex16;
-pub mod ex11;
 pub mod ex17;
-pub mod ex12;
 
 use std::cell::Cell;
 use std::fmt;
@@ -256,6 +257,27 @@ pub const EXERCISES: &[Exercise] = &[
         starter_fails_with: "the lock was held across the request",
     },
     Exercise {
+        dir: "11-actor",
+        title: "an actor that owns a cache",
+        package: "ex11-actor",
+        checks: ex11::CHECKS,
+        starter_fails_with: NOT_STARTED,
+    },
+    Exercise {
+        dir: "12-select-loop",
+        title: "a select! loop that loses nothing",
+        package: "ex12-select-loop",
+        checks: ex12::CHECKS,
+        starter_fails_with: "select! dropped",
+    },
+    Exercise {
+        dir: "13-shutdown",
+        title: "shut down gracefully",
+        package: "ex13-shutdown",
+        checks: ex13::CHECKS,
+        starter_fails_with: NOT_STARTED,
+    },
+    Exercise {
         dir: "14-future",
         title: "a future by hand",
         package: "ex14-future",
@@ -277,25 +299,11 @@ pub const EXERCISES: &[Exercise] = &[
         starter_fails_with: NOT_STARTED,
     },
     Exercise {
-        dir: "11-actor",
-        title: "an actor that owns a cache",
-        package: "ex11-actor",
-        checks: ex11::CHECKS,
-        starter_fails_with: NOT_STARTED,
-    },
-    Exercise {
         dir: "17-tracing",
         title: "spans that tell interleaved requests apart",
         package: "ex17-tracing",
         checks: ex17::CHECKS,
         starter_fails_with: "carry no span",
-    },
-    Exercise {
-        dir: "12-select-loop",
-        title: "a select! loop that loses nothing",
-        package: "ex12-select-loop",
-        checks: ex12::CHECKS,
-        starter_fails_with: "select! dropped",
     },
 ];
 
@@ -540,5 +548,15 @@ macro_rules! check_ex12 {
         $crate::__tests!(ex12, $k::relay;
             forwards_every_item_once_in_order, reports_progress_every_period,
             returns_when_the_input_closes);
+    };
+}
+
+/// The checks of exercise 13 for the crate `$k` (`run_jobs`).
+#[macro_export]
+macro_rules! check_ex13 {
+    ($k:ident) => {
+        $crate::__tests!(ex13, $k::run_jobs;
+            finishes_the_batch_without_a_signal, stops_taking_work_at_the_signal,
+            lets_the_requests_in_flight_finish, cancels_the_rest_at_the_deadline);
     };
 }

@@ -1,0 +1,1 @@
+checker::check_ex13!(ex13_shutdown);
