@@ -148,21 +148,14 @@ fn read_exact_cancelled_mid_frame_puts_the_reader_out_of_step() {
 
 #[test]
 fn bad_flags_get_one_line_and_exit_code_2() {
-    for (flag, value) in [
-        ("--items", "0"),
-        ("--delay-ms", "-5"),
-        ("--mode", "sideways"),
-    ] {
-        let r = run(BIN, &[flag, value], &[], DEADLINE);
-        let transcript = r.transcript();
-        assert_eq!(r.code, Some(2), "{flag} {value}:\n{transcript}");
-        assert!(
-            r.stderr.starts_with("error: ") && r.stderr.contains(flag),
-            "{flag} {value}: the error should name the flag:\n{transcript}"
-        );
-        assert!(!r.stderr.contains("panicked"), "{transcript}");
-        assert!(r.stdout.is_empty(), "nothing runs:\n{transcript}");
-    }
+    course::testing::faults::bad_values(
+        BIN,
+        &[
+            ("--items", "0"),
+            ("--delay-ms", "-5"),
+            ("--mode", "sideways"),
+        ],
+    );
 }
 
 #[test]

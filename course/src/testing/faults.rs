@@ -49,11 +49,20 @@ pub fn assert_one_line_error(run: &Run) -> String {
 /// `--requests abc` and `--delay-ms -5` are refused with exit code 2 and a
 /// clap error that names the flag, before anything runs.
 pub fn bad_flags(bin: &str) {
-    for (flag, value) in [
-        ("--requests", "abc"),
-        ("--delay-ms", "-5"),
-        ("--requests", "0"),
-    ] {
+    bad_values(
+        bin,
+        &[
+            ("--requests", "abc"),
+            ("--delay-ms", "-5"),
+            ("--requests", "0"),
+        ],
+    );
+}
+
+/// Each `(flag, value)` is refused with exit code 2 and an error that
+/// names the flag, before anything runs: for a chapter's own flags.
+pub fn bad_values(bin: &str, cases: &[(&str, &str)]) {
+    for &(flag, value) in cases {
         let r = run(bin, &[flag, value], &[], DEADLINE);
         let transcript = r.transcript();
         assert_eq!(r.code, Some(2), "{flag} {value}:\n{transcript}");
