@@ -51,7 +51,7 @@ async fn app(delay: Duration, give_up: Duration) -> course::Result<()> {
 
     // ANCHOR: run_delay
     info!("awaiting Delay::new({ms} ms)");
-    let row = measure("Delay", Delay::new(delay)).await;
+    let row = measure("Delay", || Delay::new(delay)).await;
     report(&row);
     rows.push(row);
     // ANCHOR_END: run_delay
@@ -90,7 +90,7 @@ async fn app(delay: Duration, give_up: Duration) -> course::Result<()> {
 
     // ANCHOR: run_busy
     info!("awaiting BusyDelay::new({ms} ms)");
-    let row = measure("BusyDelay", BusyDelay::new(delay)).await;
+    let row = measure("BusyDelay", || BusyDelay::new(delay)).await;
     report(&row);
     rows.push(row);
     // ANCHOR_END: run_busy
@@ -102,7 +102,7 @@ async fn app(delay: Duration, give_up: Duration) -> course::Result<()> {
         half.as_millis(),
         half.as_millis()
     );
-    let row = measure("two_delays", two_delays(half, half)).await;
+    let row = measure("two_delays", || two_delays(half, half)).await;
     report(&row);
     rows.push(row);
     info!("awaiting TwoDelays, the same written out by hand");
@@ -110,7 +110,7 @@ async fn app(delay: Duration, give_up: Duration) -> course::Result<()> {
         first: half,
         second: half,
     };
-    let row = measure("TwoDelays", by_hand).await;
+    let row = measure("TwoDelays", || by_hand).await;
     report(&row);
     rows.push(row);
     // ANCHOR_END: run_state_machine
@@ -120,12 +120,16 @@ async fn app(delay: Duration, give_up: Duration) -> course::Result<()> {
 }
 
 // ANCHOR: measure
-/// Awaits `future` inside `Counted`, timing it and measuring the CPU time
-/// of this thread meanwhile.
-async fn measure<F: Future>(name: &'static str, future: F) -> Row {
-    let counted = Counted::new(future);
-    let stats: std::sync::Arc<Stats> = counted.stats();
+/// Makes the future with `make` and awaits it inside `Counted`, timing it
+/// from its making (a delay counts from when it is made) and measuring the
+/// CPU time of this thread meanwhile.
+async fn measure<F: Future>(
+    name: &'static str,
+    make: impl FnOnce() -> F,
+) -> Row {
     let (started, cpu) = (Instant::now(), CpuClock::start());
+    let counted = Counted::new(make());
+    let stats: std::sync::Arc<Stats> = counted.stats();
     counted.await;
     Row {
         name,

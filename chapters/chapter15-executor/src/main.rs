@@ -40,9 +40,9 @@ fn app(delay: Duration) -> course::Result<()> {
     // ANCHOR: run_delays
     // Chapter 14's futures, on our executor instead of tokio's.
     info!("block_on(Delay::new({ms} ms))");
-    let quiet = measure("Delay", Delay::new(delay));
+    let quiet = measure("Delay", || Delay::new(delay));
     info!("block_on(BusyDelay::new({ms} ms))");
-    let busy = measure("BusyDelay", BusyDelay::new(delay));
+    let busy = measure("BusyDelay", || BusyDelay::new(delay));
     // ANCHOR_END: run_delays
 
     // ANCHOR: self_borrow
@@ -148,12 +148,13 @@ struct Row {
     cpu: Option<Duration>,
 }
 
-/// Runs `future` on our `block_on`, counting polls, wake-ups, time and
-/// the CPU time of this thread.
-fn measure<F: Future>(name: &str, future: F) -> Row {
-    let counted = Counted::new(future);
-    let stats = counted.stats();
+/// Makes the future with `make` and runs it on our `block_on`, counting
+/// polls, wake-ups, time and the CPU time of this thread.
+fn measure<F: Future>(name: &str, make: impl FnOnce() -> F) -> Row {
+    // Timed from the future's making: a delay counts from when it is made.
     let (started, cpu) = (Instant::now(), CpuClock::start());
+    let counted = Counted::new(make());
+    let stats = counted.stats();
     block_on(counted);
     let row = Row {
         took: started.elapsed(),
