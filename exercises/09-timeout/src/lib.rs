@@ -17,8 +17,8 @@
 //! **How it is checked:** `cargo test -p ex09-timeout` calls your function
 //! with a URL that answers after 50 ms (limit 3 s), with one that answers
 //! after 1.5 s (limit 300 ms: `None` must come at the limit, not before it
-//! and not long after), with one whose headers come after 200 ms but whose
-//! body trickles in over 1.5 s (limit 300 ms: the limit covers reading the
+//! and not long after), with one whose headers come after 600 ms but whose
+//! body trickles in over 1.5 s (limit 800 ms: the limit covers reading the
 //! body too), and with a URL that answers 404 and one where nothing listens
 //! (both must be an `Err`). The delay server records every request it sees.
 //!

@@ -473,8 +473,11 @@ fn sleeping_under_a_std_lock_blocks_every_task() {
             let sizes = sizes.lock().unwrap().clone();
             Ok(sizes)
         }),
+        // "all 8" on a quiet machine; with the checks run side by side on a
+        // loaded one, a task may sleep under the lock before the last
+        // requests are written ("6 of your 8 requests"): the same verdict.
         &[
-            "all 8 requests were in flight at once",
+            "requests were in flight at once",
             "the runtime was stalled for",
         ],
     );
