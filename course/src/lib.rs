@@ -33,6 +33,24 @@ pub use server::Server;
 pub use ticker::Ticker;
 pub use timeline::Timeline;
 
+/// One GET request, its body read to the end, for chapters whose lesson is
+/// not the request itself. A status of 4xx or 5xx is an error too
+/// (`error_for_status`), and the error names the URL.
+#[cfg(feature = "requests")]
+pub async fn fetch(client: &reqwest::Client, url: &str) -> Result<String> {
+    use anyhow::Context as _;
+    let get = async {
+        client
+            .get(url)
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await
+    };
+    get.await.with_context(|| format!("GET {url}"))
+}
+
 /// The error type of the chapters. `anyhow::Error` is a boxed
 /// `dyn Error + Send + Sync` with context and a readable chain.
 pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;

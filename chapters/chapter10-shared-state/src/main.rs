@@ -15,8 +15,7 @@
 //! ```
 
 // ANCHOR: all
-use anyhow::Context as _;
-use course::Timeline;
+use course::{Timeline, fetch};
 use log::{debug, info};
 use std::future::Future;
 use std::process::ExitCode;
@@ -69,20 +68,6 @@ pub struct LockTimes {
     pub held: Duration,
 }
 // ANCHOR_END: state
-
-/// One request, its body read to the end.
-async fn fetch(client: &reqwest::Client, url: &str) -> course::Result<String> {
-    let get = async {
-        client
-            .get(url)
-            .send()
-            .await?
-            .error_for_status()?
-            .text()
-            .await
-    };
-    get.await.with_context(|| format!("GET {url}"))
-}
 
 // ANCHOR: brief
 /// The request first, with no lock held; then the lock, for the update

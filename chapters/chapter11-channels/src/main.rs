@@ -17,6 +17,7 @@
 
 // ANCHOR: all
 use anyhow::{Context as _, bail};
+use course::fetch;
 use log::info;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -96,20 +97,6 @@ async fn app(args: Args) -> course::Result<()> {
         println!("- {line}");
     }
     Ok(())
-}
-
-/// One request, its body read to the end.
-async fn fetch(client: &reqwest::Client, url: &str) -> course::Result<String> {
-    let get = async {
-        client
-            .get(url)
-            .send()
-            .await?
-            .error_for_status()?
-            .text()
-            .await
-    };
-    get.await.with_context(|| format!("GET {url}"))
 }
 
 /// What the producer of a queue went through.
