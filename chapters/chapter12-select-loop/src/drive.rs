@@ -19,16 +19,7 @@ static MADE: AtomicUsize = AtomicUsize::new(0);
 /// One GET, its body read to the end; an error status is an error.
 pub async fn fetch(client: &reqwest::Client, url: &str) -> course::Result<()> {
     MADE.fetch_add(1, Ordering::Relaxed);
-    let get = async {
-        client
-            .get(url)
-            .send()
-            .await?
-            .error_for_status()?
-            .bytes()
-            .await
-    };
-    get.await.with_context(|| format!("GET {url}"))?;
+    course::fetch(client, url).await?;
     Ok(())
 }
 

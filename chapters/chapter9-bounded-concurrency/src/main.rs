@@ -130,16 +130,7 @@ async fn run(
 /// One request, its body read to the end so that its connection can go
 /// back to the client's pool and serve the next request.
 async fn fetch(client: &reqwest::Client, url: &str) -> course::Result<()> {
-    let get = async {
-        client
-            .get(url)
-            .send()
-            .await?
-            .error_for_status()?
-            .bytes()
-            .await
-    };
-    get.await.with_context(|| format!("GET {url}"))?;
+    course::fetch(client, url).await?;
     Ok(())
 }
 
