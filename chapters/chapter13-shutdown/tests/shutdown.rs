@@ -12,8 +12,6 @@
 
 use course::testing::{Run, TestServer, faults, log_lines, run};
 use mock_server::{RequestRecord, SERVER_URL_ENV};
-use std::io::Read;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_chapter13");
@@ -255,8 +253,8 @@ fn failed_jobs_are_one_line() {
 }
 
 /// Runs `BIN args` against `server`, sends SIGINT once `requests` requests
-/// have reached it, and waits for the end. Returns the run and when the
-/// signal went.
+/// have reached it (and again `again` later), and waits for the end.
+/// Returns the run and when the signal went.
 #[cfg(unix)]
 fn interrupt_after(
     server: &TestServer,
@@ -264,90 +262,10 @@ fn interrupt_after(
     requests: usize,
     again: Option<Duration>,
 ) -> (Run, Instant) {
-    // A test started by a shell in the background inherits an ignored
-    // SIGINT: GNU env's --default-signal restores its default action.
-    let mut cmd = if sigint_ignored_here() {
-        let mut cmd = Command::new("env");
-        cmd.arg("--default-signal=INT").arg(BIN);
-        cmd
-    } else {
-        Command::new(BIN)
+    let signals = faults::Signals {
+        after_requests: requests,
+        again_after: again,
     };
-    cmd.args(args)
-        .env(SERVER_URL_ENV, server.url())
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let started = Instant::now();
-    let mut child = cmd.spawn().expect("start chapter13");
-    let read = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let out = read(Box::new(child.stdout.take().expect("piped")));
-    let err = read(Box::new(child.stderr.take().expect("piped")));
-    let kill = |child: &mut std::process::Child, why: &str| {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("{why}");
-    };
-    while server.requests().len() < requests {
-        if let Ok(Some(status)) = child.try_wait() {
-            let (o, e) = (out.join(), err.join());
-            panic!(
-                "ended ({status}) before {requests} requests:\n{o:?}\n{e:?}"
-            );
-        }
-        if started.elapsed() > DEADLINE {
-            kill(&mut child, "too few requests reached the server");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let sigint = || {
-        let sent = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(sent.success(), "kill -INT failed");
-        Instant::now()
-    };
-    let signalled = sigint();
-    if let Some(again) = again {
-        std::thread::sleep(again);
-        sigint();
-    }
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the child") {
-            break status;
-        }
-        if signalled.elapsed() > Duration::from_secs(10) {
-            kill(&mut child, "still running 10 s after Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let r = Run {
-        code: status.code(),
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-        took: started.elapsed(),
-    };
-    (r, signalled)
-}
-
-/// Whether this process ignores SIGINT (Linux: `SigIgn` in
-/// `/proc/self/status`).
-#[cfg(unix)]
-fn sigint_ignored_here() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let mask =
-                status.lines().find_map(|l| l.strip_prefix("SigIgn:"))?;
-            u64::from_str_radix(mask.trim(), 16).ok()
-        })
-        .is_some_and(|mask| mask & 2 != 0)
+    let ended = faults::interrupt_with(BIN, args, server, signals);
+    (ended.run, ended.signalled)
 }

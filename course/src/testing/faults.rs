@@ -165,6 +165,18 @@ pub struct Interrupted {
     pub ended_after: Duration,
     /// The requests the test's server had received when the signal went.
     pub requests_before: usize,
+    /// When the (first) signal went, to compare with the server's record.
+    pub signalled: std::time::Instant,
+}
+
+/// When [`interrupt_with`] sends SIGINT.
+#[cfg(unix)]
+#[derive(Debug, Clone, Copy)]
+pub struct Signals {
+    /// Once this many requests have reached the server.
+    pub after_requests: usize,
+    /// A second SIGINT this long after the first, as a second Ctrl-C.
+    pub again_after: Option<Duration>,
 }
 
 /// Runs `bin args` against a delay server of the test's own, waits until a
@@ -174,10 +186,26 @@ pub struct Interrupted {
 /// [`AFTER_CTRL_C`] after the signal.
 #[cfg(unix)]
 pub fn interrupt(bin: &str, args: &[&str]) -> Interrupted {
+    let server = TestServer::start();
+    let once = Signals {
+        after_requests: 1,
+        again_after: None,
+    };
+    interrupt_with(bin, args, &server, once)
+}
+
+/// [`interrupt`] against the test's `server`, with the signals `signals`
+/// says: the server's record then shows what the run did around them.
+#[cfg(unix)]
+pub fn interrupt_with(
+    bin: &str,
+    args: &[&str],
+    server: &TestServer,
+    signals: Signals,
+) -> Interrupted {
     use std::os::unix::process::ExitStatusExt;
     use std::time::Instant;
 
-    let server = TestServer::start();
     let mut cmd = with_default_ctrl_c(bin);
     cmd.args(args)
         .env(mock_server::SERVER_URL_ENV, server.url())
@@ -197,14 +225,15 @@ pub fn interrupt(bin: &str, args: &[&str]) -> Interrupted {
     };
     // The server's record is the mechanism: once it holds a request, the
     // run is waiting for that request's (long) delay to pass.
+    let wanted = signals.after_requests.max(1);
     let requests_before = loop {
         let seen = server.requests().len();
-        if seen > 0 {
+        if seen >= wanted {
             break seen;
         }
         if let Some(status) = child.try_wait().expect("wait for the child") {
             panic!(
-                "{bin} {args:?} ended ({status}) before its first request reached the server:\n\
+                "{bin} {args:?} ended ({status}) before {wanted} request(s) reached the server:\n\
                  --- stdout ---\n{}--- stderr ---\n{}",
                 out.join().unwrap_or_default(),
                 err.join().unwrap_or_default()
@@ -212,16 +241,23 @@ pub fn interrupt(bin: &str, args: &[&str]) -> Interrupted {
         }
         if started.elapsed() > DEADLINE {
             stop(&mut child);
-            panic!("{bin} {args:?} sent no request within {DEADLINE:?}");
+            panic!("{bin} {args:?} sent {seen} of {wanted} request(s) within {DEADLINE:?}");
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(2));
     };
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(kill.success(), "kill -INT {} failed", child.id());
-    let signalled = Instant::now();
+    let sigint = |child: &std::process::Child| {
+        let kill = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(kill.success(), "kill -INT {} failed", child.id());
+        Instant::now()
+    };
+    let signalled = sigint(&child);
+    if let Some(again) = signals.again_after {
+        std::thread::sleep(again);
+        sigint(&child);
+    }
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait for the child") {
             break status;
@@ -248,6 +284,7 @@ pub fn interrupt(bin: &str, args: &[&str]) -> Interrupted {
         signal: status.signal(),
         ended_after,
         requests_before,
+        signalled,
     }
 }
 
