@@ -590,16 +590,37 @@ async function main() {
         }
       }
 
-      for (const html of pictured) {
-        await page.goto(`${origin}/${html}`, { waitUntil: 'load' });
-        await page.waitForFunction(() => [...document.images].every((i) => i.complete));
+    }
+
+    // Each page with pictures is loaded once and read in every theme,
+    // switched with the page's own theme menu as a reader does (a stored
+    // theme applied at load is checked above, on the first page): 16 page
+    // loads instead of 60, about 20 s less.
+    async function switchTheme(theme) {
+      // At the top, where the menu bar is shown (reading a picture scrolls).
+      await page.evaluate(() => window.scrollTo(0, 0));
+      // The menu may still be open from the last switch.
+      if (!(await page.locator('#mdbook-theme-list').isVisible())) await page.click('#mdbook-theme-toggle');
+      await page.click(`#mdbook-theme-${theme}`);
+      const applied = await page.evaluate(
+        () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(document.documentElement.className)))),
+      );
+      if (!applied.split(/\s+/).includes(theme)) problem(`theme ${theme}`, `the theme menu did not switch to it (html class "${applied}")`);
+    }
+    for (const html of pictured) {
+      await page.goto(`${origin}/${html}`, { waitUntil: 'load' });
+      await page.waitForFunction(() => [...document.images].every((i) => i.complete));
+      for (const theme of THEMES) {
+        await switchTheme(theme);
         for (const { name, problem: wrong } of await pictureProblems('main img[src$=".svg"], main svg')) {
           if (wrong) report('themes', html, `in theme ${theme}, ${name}: ${wrong}`);
         }
       }
-
-      await page.goto(`${origin}/${shotPage}`, { waitUntil: 'load' });
-      await page.waitForFunction(() => [...document.images].every((i) => i.complete));
+    }
+    await page.goto(`${origin}/${shotPage}`, { waitUntil: 'load' });
+    await page.waitForFunction(() => [...document.images].every((i) => i.complete));
+    for (const theme of THEMES) {
+      await switchTheme(theme);
       const shot = `${shotBase}-${theme}.png`;
       await writeFile(shot, await page.screenshot({ fullPage: true }));
       shots.push(shot);
