@@ -492,8 +492,8 @@ pub fn without_svg_notice(printed: &str, svg: &str) -> String {
 /// The lines of `text` with what changes between runs masked:
 ///
 /// - every number (`1.004`, `12`, a port) becomes `#`;
-/// - a run of bar characters (box drawing, blocks, `·`, or a repeated `=`,
-///   `-`, `*`, `#`, `.`) with the spaces around it becomes one `~`, so
+/// - a run of bar characters (box drawing, blocks, `·`, or two or more of
+///   `=`, `-`, `*`, `#`, `.`) with the spaces around it becomes one `~`, so
 ///   timeline bars of other lengths and offsets match;
 /// - runs of spaces become one space; lines are trimmed; empty lines go;
 /// - in a comma-separated list, an item equal to the one before it goes;
@@ -513,6 +513,7 @@ pub fn mask(text: &str) -> Vec<String> {
 
 fn mask_line(line: &str) -> String {
     let is_bar = |c: char| ('\u{2500}'..='\u{259F}').contains(&c) || c == '\u{B7}';
+    let is_ascii_bar = |c: char| matches!(c, '=' | '-' | '*' | '#' | '.');
     let chars: Vec<char> = line.chars().collect();
     let mut out = String::new();
     let mut i = 0;
@@ -529,9 +530,12 @@ fn mask_line(line: &str) -> String {
             }
             out.push('#');
         } else if is_bar(c)
-            || (matches!(c, '=' | '-' | '*' | '#' | '.') && chars.get(i + 1) == Some(&c))
+            || (is_ascii_bar(c) && chars.get(i + 1).is_some_and(|&n| is_ascii_bar(n)))
         {
-            while i < chars.len() && (chars[i] == c || (is_bar(c) && is_bar(chars[i]))) {
+            // The timeline's bars are ASCII (`..####==..`): one run of
+            // them, whichever character it starts with.
+            let same = if is_bar(c) { is_bar } else { is_ascii_bar };
+            while i < chars.len() && same(chars[i]) {
                 i += 1;
             }
             out.push('~');

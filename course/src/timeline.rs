@@ -6,10 +6,14 @@
 //! other" and "all at once" can be seen at a glance:
 //!
 //! ```text
-//! Timeline: 0 to 2.009 s, one column = 46 ms, █ = waiting for the answer
-//! request 1 |██████████████████████······················| 0.004 → 1.006 s
-//! request 2 |······················██████████████████████| 1.006 → 2.009 s
+//! Timeline: 0 to 2.009 s, one column = 46 ms, #: waiting for the answer
+//! request 1 |######################......................| 0.004-1.006 s
+//! request 2 |......................######################| 1.006-2.009 s
 //! ```
+//!
+//! ASCII only: block characters (`█`, `·`) are of ambiguous width, two
+//! columns in a terminal set up for East Asian text, where the rows would
+//! no longer fit 80 columns.
 //!
 //! Times count from the start of the program, like the log lines. The
 //! picture (`--svg`) is drawn by [`svg`]; the ticker's picture by [`ticks`].
@@ -107,7 +111,7 @@ fn secs(t: Instant) -> f64 {
 }
 
 /// Columns of a text bar: with the longest label ("request 10") and the
-/// times after it ("0.002 → 1.032 s, dropped"), a row fits 80 columns.
+/// times after it ("0.002-1.032 s, dropped"), a row fits 80 columns.
 const BAR: usize = 42;
 impl Timeline {
     /// An empty timeline.
@@ -220,12 +224,12 @@ impl Timeline {
         } else {
             format!("{origin:.3}")
         };
-        let mut legend = vec!["█ = waiting for the answer"];
+        let mut legend = vec!["#: waiting for the answer"];
         if layout.has(Kind::Work) {
-            legend.push("▒ = spawn_blocking work");
+            legend.push("=: spawn_blocking work");
         }
         if layout.has_dropped() {
-            legend.push("░ = dropped unanswered");
+            legend.push("-: dropped unanswered");
         }
         let head = format!("Timeline: {from_text} to {total:.3} s, one column = {col_ms:.0} ms");
         let mut out = if legend.len() == 1 {
@@ -235,7 +239,7 @@ impl Timeline {
         };
         let column = |t: f64| (t - origin) / span * BAR as f64;
         for row in &layout.rows {
-            let mut bar = ['·'; BAR];
+            let mut bar = ['.'; BAR];
             // Where the span before ended: work that follows its request
             // within one column starts after it, so both stay visible.
             let mut after = 0;
@@ -244,9 +248,9 @@ impl Timeline {
                 let to = (column(s.until(total)).ceil() as usize).clamp(from + 1, BAR);
                 after = to;
                 let fill = match (s.kind, s.end) {
-                    (_, None) if s.dropped.is_some() => '░',
-                    (Kind::Request, _) => '█',
-                    (Kind::Work, _) => '▒',
+                    (_, None) if s.dropped.is_some() => '-',
+                    (Kind::Request, _) => '#',
+                    (Kind::Work, _) => '=',
                 };
                 bar[from..to].fill(fill);
             }
@@ -259,7 +263,7 @@ impl Timeline {
             };
             let _ = writeln!(
                 out,
-                "{:<width$} |{bar}| {:.3} → {end}",
+                "{:<width$} |{bar}| {:.3}-{end}",
                 row.label,
                 row.start()
             );

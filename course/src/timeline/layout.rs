@@ -109,7 +109,7 @@ impl Timeline {
                     });
                 }
                 Row {
-                    label: format!("#{first}–{last}"),
+                    label: format!("#{first}-{last}"),
                     spans,
                 }
             })

@@ -27,7 +27,7 @@ fn sequential_rows_do_not_overlap() {
     let overlap = a
         .chars()
         .zip(b.chars())
-        .filter(|(x, y)| *x == '█' && *y == '█')
+        .filter(|(x, y)| *x == '#' && *y == '#')
         .count();
     assert_eq!(
         overlap, 0,
@@ -42,7 +42,7 @@ fn concurrent_rows_overlap_and_many_rows_are_grouped() {
     let many: Vec<_> = (0..1000).map(|i| (i as f64 * 0.001, Some(1.0))).collect();
     let t = tl(&many);
     assert_eq!(t.render().lines().count(), MAX_ROWS + 1);
-    assert!(t.render().contains("#1–42"), "{}", t.render());
+    assert!(t.render().contains("#1-42"), "{}", t.render());
 }
 
 #[test]
@@ -68,7 +68,7 @@ fn a_late_batch_is_drawn_from_its_start() {
     let text = t.render();
     assert!(text.starts_with("Timeline: 2.930 to 3.950 s"), "{text}");
     let first_bar = text.lines().nth(1).unwrap().split('|').nth(1).unwrap();
-    let at = first_bar.chars().position(|c| c == '█').unwrap();
+    let at = first_bar.chars().position(|c| c == '#').unwrap();
     assert!(at < 3, "the first bar starts at the left: {text}");
     assert!(
         t.to_svg("late").contains(">+0.0 s<"),
@@ -94,7 +94,9 @@ async fn a_dropped_span_is_drawn_as_cancelled() {
     assert!(dropped - span.start >= 0.025, "{span:?}");
     let text = t.render();
     assert!(text.contains(", dropped"), "{text}");
-    assert!(text.contains("░"), "{text}");
+    assert!(text.contains("-: dropped"), "{text}");
+    let bars = text.lines().filter_map(|l| l.split('|').nth(1));
+    assert!(bars.clone().any(|bar| bar.contains('-')), "{text}");
     // A span alone, cancelled at once: no panic, one column at least.
     let t = tl(&[(0.5, None)]);
     assert!(t.render().contains("|"), "{}", t.render());
@@ -165,8 +167,8 @@ fn work_shares_the_row_of_its_request_and_axes_can_be_fixed() {
     let row = text.lines().find(|l| l.contains('|')).unwrap();
     let bar = row.split('|').nth(1).unwrap();
     // Half the axis waiting, then work, then nothing.
-    assert_eq!(bar.chars().filter(|&c| c == '█').count(), 21, "{text}");
-    assert!(bar.contains('▒') && bar.ends_with('·'), "{text}");
+    assert_eq!(bar.chars().filter(|&c| c == '#').count(), 21, "{text}");
+    assert!(bar.contains('=') && bar.ends_with('.'), "{text}");
     assert_eq!(t.end_order(Kind::Work), ["request 1"]);
     assert_eq!(t.peak_overlap(), 1, "work is not a request in flight");
 }
