@@ -31,7 +31,7 @@ use table::{NA, Report, Row, Verdict, count, mb, secs};
 
 /// Measures the course's claims and prints them as one table.
 #[derive(Parser, Debug)]
-#[command(name = "bench")]
+#[command(name = "bench", max_term_width = 80)]
 struct Cli {
     #[command(subcommand)]
     child: Option<ChildMode>,

@@ -8,7 +8,9 @@
 // - every image loads;
 // - Rust code is highlighted;
 // - search finds `spawn_blocking`;
-// - the "next" arrow walks from the first page to the last, in order;
+// - the "next" arrow walks from the introduction to the last appendix,
+//   through the chapters in numeric order, and the sidebar numbers
+//   chapter N's page "N.";
 // - at 1280 px and at 390 px (a phone) no page scrolls sideways, and at
 //   1280 px no code block does either (its lines fit 80 columns);
 // - at 390 px the text of every SVG picture is still rendered at 10 px or
@@ -393,6 +395,21 @@ async function main() {
         };
       });
       if (rust.blocks > 0) rustPages += 1;
+
+      // The sidebar's number of a chapter's page is its chapter number
+      // (mdBook numbers pages in SUMMARY.md's order, across parts).
+      const chapter = html.match(/^chapter(\d+)\.html$/);
+      if (chapter) {
+        const shown = await page.evaluate((href) => {
+          const link = [...document.querySelectorAll('#mdbook-sidebar a')].find(
+            (a) => a.getAttribute('href') === href,
+          );
+          return link?.querySelector('strong')?.textContent?.trim() ?? null;
+        }, html);
+        if (shown !== `${chapter[1]}.`) {
+          problem(html, `the sidebar numbers chapter ${chapter[1]}'s page "${shown}"`);
+        }
+      }
       if (rust.plain > 0) problem(html, `${rust.plain} of ${rust.blocks} Rust code blocks are not highlighted`);
 
       if (html === shotPage) {
@@ -416,7 +433,22 @@ async function main() {
       await Promise.all([page.waitForURL((u) => !u.pathname.endsWith(`/${at}`)), next.click()]);
       walked.push(new URL(page.url()).pathname.replace(/^\//, ''));
     }
-    const expectedWalk = pages.map((p) => p.html);
+    // The reading order a learner expects, whatever SUMMARY.md says: the
+    // introduction, the chapters by number (a chapter's own sub-pages,
+    // chapter9-giving-up, right after it), then the rest as listed.
+    const chapterKey = (html) => {
+      const m = html.match(/^chapter(\d+)(-.*)?\.html$/);
+      return m ? [Number(m[1]), m[2] ? 1 : 0] : null;
+    };
+    const chapters = pages
+      .map((p) => p.html)
+      .filter((h) => chapterKey(h))
+      .sort((a, b) => {
+        const [x, y] = [chapterKey(a), chapterKey(b)];
+        return x[0] - y[0] || x[1] - y[1];
+      });
+    const rest = pages.map((p) => p.html).filter((h) => !chapterKey(h));
+    const expectedWalk = [rest[0], ...chapters, ...rest.slice(1)];
     if (walked.join(' ') !== expectedWalk.join(' ')) {
       problem('next arrow', `went ${walked.join(' -> ')}; expected ${expectedWalk.join(' -> ')}`);
     }

@@ -98,16 +98,30 @@ pub fn parse_with_defaults<A: CommandFactory + FromArgMatches>(
 ) -> A {
     let requests = requests.to_string();
     let delay_ms = delay_ms.to_string();
-    let mut command = A::command()
-        .name(name.to_string())
-        .bin_name(format!("cargo run -p {name} --"))
-        .about(about.to_string())
+    let mut command = chapter_command(A::command(), name, about)
         .mut_arg("requests", |a| a.default_value(requests))
         .mut_arg("delay_ms", |a| a.default_value(delay_ms));
     command
         .try_get_matches_from_mut(argv)
         .and_then(|matches| A::from_arg_matches(&matches))
         .unwrap_or_else(|e| usage_exit(&mut command, e))
+}
+
+/// The widest line `--help` prints: 80 columns, the course's width, or
+/// the terminal's when it is narrower. clap measures the terminal (its
+/// `wrap_help` feature); when stdout is not one (a pipe, a file), it wraps
+/// at this width all the same.
+pub const HELP_WIDTH: usize = 80;
+
+/// A chapter's command as `cargo run -p <name> -- --help` shows it: its
+/// name, the command line that runs it, its description, and help wrapped
+/// within [`HELP_WIDTH`] columns.
+pub fn chapter_command(command: clap::Command, name: &str, about: &str) -> clap::Command {
+    command
+        .name(name.to_string())
+        .bin_name(format!("cargo run -p {name} --"))
+        .about(about.to_string())
+        .max_term_width(HELP_WIDTH)
 }
 
 /// Ends the program after a bad flag: one line saying what is wrong, one
@@ -132,9 +146,8 @@ pub fn usage_error(command: &mut clap::Command, e: &clap::Error) -> String {
 pub fn no_args(name: &str, about: &str) {
     #[derive(clap::Args)]
     struct NoArgs {}
-    let mut command = NoArgs::augment_args(clap::Command::new(name.to_string()))
-        .bin_name(format!("cargo run -p {name} --"))
-        .about(about.to_string());
+    let command = NoArgs::augment_args(clap::Command::new(name.to_string()));
+    let mut command = chapter_command(command, name, about);
     if let Err(e) = command.try_get_matches_from_mut(std::env::args_os()) {
         usage_exit(&mut command, e);
     }
@@ -145,7 +158,7 @@ pub fn no_args(name: &str, about: &str) {
 /// usage on a bad flag, with 0 after `--help`.
 pub fn chapter_args<A: CommandFactory + FromArgMatches>(name: &str, about: &str) -> A {
     try_parse_from(name, about, std::env::args_os()).unwrap_or_else(|e| {
-        let mut command = A::command().bin_name(format!("cargo run -p {name} --"));
+        let mut command = chapter_command(A::command(), name, about);
         usage_exit(&mut command, e)
     })
 }
@@ -157,10 +170,7 @@ pub fn try_parse_from<A: CommandFactory + FromArgMatches>(
     about: &str,
     argv: impl IntoIterator<Item = std::ffi::OsString>,
 ) -> Result<A, clap::Error> {
-    let command = A::command()
-        .name(name.to_string())
-        .bin_name(format!("cargo run -p {name} --"))
-        .about(about.to_string());
+    let command = chapter_command(A::command(), name, about);
     A::from_arg_matches(&command.try_get_matches_from(argv)?)
 }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 /// A local delay server, compatible with the late Slowwly:
 /// GET /delay/{ms} and GET /delay/{ms}/url/{anything} answer 200 after {ms} ms.
 #[derive(Parser, Debug)]
-#[command(name = "mock-server", version)]
+#[command(name = "mock-server", version, max_term_width = 80)]
 struct Args {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 3000)]

@@ -25,7 +25,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "cargo xtask", about = "Chores for the async-tour repository")]
+#[command(
+    name = "cargo xtask",
+    about = "Chores for the async-tour repository",
+    max_term_width = 80
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -81,6 +85,37 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// `cargo xtask --help` and each subcommand's fit 80 columns (clap
+    /// wraps at the terminal's width or `COLUMNS`, at most 80).
+    #[test]
+    fn help_fits_80_columns() {
+        let mut command = Cli::command();
+        command.build();
+        let mut helps = vec![("cargo xtask".to_string(), command.render_long_help())];
+        for sub in command.get_subcommands_mut() {
+            helps.push((
+                format!("cargo xtask {}", sub.get_name()),
+                sub.render_long_help(),
+            ));
+        }
+        for (name, help) in helps {
+            let help = help.to_string();
+            for line in help.lines() {
+                assert!(
+                    line.chars().count() <= 80,
+                    "{name} --help has a line of {} columns: {line}",
+                    line.chars().count()
+                );
+            }
         }
     }
 }

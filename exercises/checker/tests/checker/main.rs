@@ -26,6 +26,7 @@ mod ex15;
 mod ex16;
 mod ex17;
 mod hangs;
+mod lists;
 mod report;
 
 use anyhow::Context;

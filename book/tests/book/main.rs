@@ -13,10 +13,13 @@
 //!
 //! Failures name the file and line to fix.
 
-#[path = "../mistakes.rs"]
+#[path = "../../mistakes.rs"]
 mod mistakes;
-#[path = "../outputs.rs"]
+#[path = "../../outputs.rs"]
 mod outputs;
+
+mod help;
+mod order;
 
 use outputs::{OUTPUTS, Output};
 use std::path::{Component, Path, PathBuf};
