@@ -179,8 +179,9 @@ const SHED_AFTER: Duration = Duration::from_secs(1);
 ///   touched.
 /// - if that lasts over [`SHED_AFTER`] (idle connections hold every
 ///   descriptor, say), it sheds the oldest waiting connection at each
-///   retry with a fast close, using a descriptor kept in reserve for that:
-///   a client then gets an error at once instead of waiting for ever.
+///   retry with a `503` and `Retry-After: 1`, using a descriptor kept in
+///   reserve for that: a client then learns at once that the server is
+///   overloaded, instead of waiting for ever or seeing a bare close.
 /// - any other error concerns one connection only (reset while queued):
 ///   go on at once.
 ///
@@ -260,14 +261,16 @@ async fn accept_loop(
                     // miss the stop signal).
                     let one = tokio::time::timeout(Duration::from_millis(5), listener.accept());
                     reserve = match one.await {
-                        // Closed for writing, the client sees the end at
-                        // once; the socket itself is kept as the next
-                        // reserve, so that no other thread can take the
-                        // descriptor meanwhile and leave none to shed with.
+                        // Told `503` with `Retry-After` and closed for
+                        // writing, the client learns at once that the
+                        // server is overloaded, not crashed; the socket
+                        // itself is kept as the next reserve, so that no
+                        // other thread can take the descriptor meanwhile
+                        // and leave none to shed with.
                         Ok(Ok((stream, _))) => {
                             shed += 1;
                             stream.into_std().ok().map(|stream| {
-                                let _ = stream.shutdown(std::net::Shutdown::Both);
+                                refuse_overloaded(&stream);
                                 Reserve::Shed(stream)
                             })
                         }
@@ -288,6 +291,31 @@ async fn accept_loop(
             Err(_) => {}
         }
     }
+}
+
+/// What a shed connection is told: the server is out of descriptors, try
+/// again in a second. One small write, which a fresh socket's send buffer
+/// always takes whole.
+pub(crate) const OVERLOADED: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
+Retry-After: 1\r\n\
+Connection: close\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+Content-Length: 63\r\n\
+\r\n\
+the delay server is out of file descriptors: retry in a second\n";
+
+/// Answers a connection the server cannot serve with [`OVERLOADED`], then
+/// ends its side. The request already received is read first: a socket
+/// closed with unread data resets the connection, and a client could then
+/// lose the answer. Non-blocking (the socket comes from tokio): what has
+/// not arrived yet is not waited for.
+fn refuse_overloaded(stream: &std::net::TcpStream) {
+    use std::io::{Read, Write};
+    let mut sink = [0_u8; 4096];
+    let mut stream = stream;
+    let _ = stream.read(&mut sink);
+    let _ = stream.write_all(OVERLOADED);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
 }
 
 /// A descriptor held back so that a connection can be accepted (and shed)

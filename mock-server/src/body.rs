@@ -77,6 +77,11 @@ pub(crate) struct ConnEnds {
     head_started: AtomicU64,
     /// Milliseconds after `born` when the connection last became idle.
     idle_since: AtomicU64,
+    /// Told whenever the deadline moves (a head begins, a request is read,
+    /// an answer ends), so that the connection's timer is set again: a
+    /// timer set for the idle deadline would otherwise let a head that
+    /// began later run past its own, shorter limit.
+    pub(crate) moved: tokio::sync::Notify,
 }
 
 impl Default for ConnEnds {
@@ -87,6 +92,7 @@ impl Default for ConnEnds {
             born: Instant::now(),
             head_started: AtomicU64::new(0),
             idle_since: AtomicU64::new(0),
+            moved: tokio::sync::Notify::new(),
         }
     }
 }
@@ -100,6 +106,7 @@ impl Busy {
     pub(crate) fn new(conn: &Arc<ConnEnds>) -> Busy {
         conn.busy.fetch_add(1, Ordering::Relaxed);
         conn.head_started.store(0, Ordering::Relaxed);
+        conn.moved.notify_one();
         Busy(Arc::clone(conn))
     }
 }
@@ -109,6 +116,7 @@ impl Drop for Busy {
         let conn = &self.0;
         conn.idle_since.store(conn.millis(), Ordering::Relaxed);
         conn.busy.fetch_sub(1, Ordering::Relaxed);
+        conn.moved.notify_one();
     }
 }
 
@@ -139,6 +147,7 @@ impl ConnEnds {
         {
             self.head_started
                 .store(self.millis() + 1, Ordering::Relaxed);
+            self.moved.notify_one();
         }
     }
 

@@ -34,13 +34,13 @@ struct Args {
     /// second are logged, and the rest counted).
     #[arg(long, short)]
     quiet: bool,
-    /// Close a connection whose request head takes longer than this to
-    /// arrive, in ms (0: no limit). Stops slow clients from holding
-    /// connections for ever.
+    /// Close a connection whose request head has not fully arrived this
+    /// long after its first byte, in ms (0: no limit). Stops slow clients
+    /// from holding connections for ever.
     #[arg(long, value_name = "MS", default_value_t = ms(mock_server::DEFAULT_HEADER_TIMEOUT))]
     header_timeout_ms: u64,
-    /// Close a keep-alive connection idle for this long, in ms (0: no
-    /// limit).
+    /// Close a connection idle for this long (no request being answered,
+    /// none begun), in ms (0: no limit).
     #[arg(long, value_name = "MS", default_value_t = ms(mock_server::DEFAULT_IDLE_TIMEOUT))]
     idle_timeout_ms: u64,
     /// How many body bytes may be promised to clients at once; a request

@@ -53,17 +53,26 @@ pub(crate) async fn serve_connection(
 
 /// Returns when the connection has taken longer than `header` to send a
 /// request head, or stayed idle (no request being answered) for `idle`.
-/// One timer per connection, moved only when it fires.
+/// One timer per connection, set again each time the deadline moves: a
+/// head that begins during an idle wait brings the deadline forward to
+/// its own limit, and a request being answered has none.
 async fn time_limits(conn: &ConnEnds, header: Option<Duration>, idle: Option<Duration>) {
-    let recheck = header.into_iter().chain(idle).min();
-    let Some(recheck) = recheck else {
+    if header.is_none() && idle.is_none() {
         return std::future::pending().await;
-    };
+    }
     loop {
+        // `notify_one` keeps a permit when nobody waits, so a move between
+        // reading the deadline and waiting is not missed.
+        let moved = conn.moved.notified();
         match conn.deadline(header, idle) {
             Some(deadline) if deadline <= Instant::now() => return,
-            Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-            None => tokio::time::sleep(recheck).await,
+            Some(deadline) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(deadline.into()) => {}
+                    () = moved => {}
+                }
+            }
+            None => moved.await,
         }
     }
 }

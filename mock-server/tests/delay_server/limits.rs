@@ -127,6 +127,108 @@ fn slow_heads_and_idle_connections_are_closed_in_time() {
     });
 }
 
+/// How long after connecting the server closed a connection whose client
+/// sent part of a request head `pause` after connecting (`None`: nothing).
+fn closed_after(addr: std::net::SocketAddr, pause: Option<Duration>) -> Duration {
+    let mut stream = connect(addr).expect("connects");
+    let start = Instant::now();
+    if let Some(pause) = pause {
+        std::thread::sleep(pause);
+        // Half a head: the request never completes.
+        stream
+            .write_all(b"GET /delay/1 HTTP/1.1\r\nHost: x\r\n")
+            .expect("sends");
+    }
+    let (closed, got) = read_until_closed(&mut stream);
+    assert!(got.is_empty(), "no answer to half a head: {got:?}");
+    closed - start
+}
+
+/// The header limit counts from the head's first byte, also when that byte
+/// comes a while after the connection opened: the connection's timer is
+/// set again when the head begins (it once stayed set for the idle
+/// deadline, and a head begun 0.5 s in with a 2 s limit was closed at the
+/// 8 s idle deadline). Both limits, both timings, in one server each.
+#[test]
+fn each_time_limit_counts_from_when_its_wait_began() {
+    within(Duration::from_secs(20), "the time limits' timings", || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime builds");
+        let start = |header: u64, idle: u64| {
+            runtime
+                .block_on(
+                    DelayServer::builder()
+                        .header_timeout(Some(Duration::from_millis(header)))
+                        .idle_timeout(Some(Duration::from_millis(idle)))
+                        .start(),
+                )
+                .expect("server starts")
+        };
+        let ms = Duration::from_millis;
+        // A short header limit, a long idle one.
+        let short_header = start(400, 3000);
+        // A short idle limit, a long header one.
+        let short_idle = start(2000, 400);
+        // (server, pause before the head, earliest and latest close, what)
+        let cases = [
+            (
+                short_header.addr(),
+                Some(ms(0)),
+                ms(400),
+                ms(1400),
+                "a head at once, 400 ms header limit (idle 3 s)",
+            ),
+            (
+                short_header.addr(),
+                Some(ms(500)),
+                ms(900),
+                ms(2400),
+                "a head begun 500 ms in, 400 ms header limit (idle 3 s)",
+            ),
+            (
+                short_header.addr(),
+                None,
+                ms(3000),
+                ms(5000),
+                "no head, 3 s idle limit (header 400 ms)",
+            ),
+            (
+                short_idle.addr(),
+                None,
+                ms(400),
+                ms(1400),
+                "no head, 400 ms idle limit (header 2 s)",
+            ),
+            (
+                short_idle.addr(),
+                Some(ms(150)),
+                ms(2150),
+                ms(4000),
+                "a head begun 150 ms in, 2 s header limit (idle 400 ms)",
+            ),
+        ];
+        // Side by side, so the test takes as long as its slowest case.
+        let runs: Vec<_> = cases
+            .into_iter()
+            .map(|(addr, pause, earliest, latest, what)| {
+                std::thread::spawn(move || (closed_after(addr, pause), earliest, latest, what))
+            })
+            .collect();
+        for run in runs {
+            let (took, earliest, latest, what) = run.join().expect("the case ran");
+            assert!(
+                took >= earliest - ms(50) && took < latest,
+                "{what}: closed {took:?} after connecting, expected {earliest:?} \
+                 (at most {latest:?} on a loaded machine)"
+            );
+        }
+        drop((short_header, short_idle));
+    });
+}
+
 /// The binary has the flags, and documents them.
 #[test]
 fn the_binary_takes_its_limits_as_flags() {
@@ -350,9 +452,9 @@ fn a_flood_beyond_the_file_limit_is_answered_in_full() {
 
 /// Item 2: idle connections that hold every descriptor. Past a second
 /// short of descriptors, the server sheds the connections waiting in its
-/// queue with a fast reset (a reserve descriptor makes that possible), so
-/// a client learns at once that it will not be served instead of waiting
-/// for ever; when descriptors come back, it serves again.
+/// queue with a `503` and `Retry-After` (a reserve descriptor makes that
+/// possible), so a client learns at once that it will not be served now
+/// instead of waiting for ever; when descriptors come back, it serves again.
 #[test]
 fn waiting_connections_are_shed_when_descriptors_stay_short() {
     within(Duration::from_secs(40), "the idle flood", || {
@@ -385,20 +487,40 @@ fn waiting_connections_are_shed_when_descriptors_stay_short() {
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
         let _ = probe.write_all(b"GET /delay/0 HTTP/1.1\r\nHost: x\r\n\r\n");
-        let mut buf = [0; 64];
-        let outcome = probe.read(&mut buf);
+        let (_, answer) = read_until_closed(&mut probe);
         let took = start.elapsed();
+        let answer = String::from_utf8_lossy(&answer);
+        // Not a bare close, which a client cannot tell from a crash: a 503
+        // that says when to come back, and a body that says why.
         assert!(
-            matches!(&outcome, Ok(0))
-                || matches!(&outcome, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
-            "a request behind the idle flood was shed (closed at once), not kept waiting: \
-             {outcome:?} after {took:?}"
+            answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n")
+                && answer.contains("\r\nRetry-After: 1\r\n")
+                && answer.ends_with("out of file descriptors: retry in a second\n"),
+            "a request behind the idle flood was shed at once with a 503 and \
+             Retry-After, not kept waiting: {answer:?} after {took:?}"
+        );
+        let length: usize = answer
+            .split("Content-Length: ")
+            .nth(1)
+            .and_then(|rest| rest.split("\r\n").next())
+            .and_then(|n| n.parse().ok())
+            .expect("a Content-Length");
+        assert_eq!(
+            length,
+            answer.split("\r\n\r\n").nth(1).unwrap_or_default().len(),
+            "the 503's Content-Length is its body's: {answer:?}"
         );
         drop(idle);
         let start = Instant::now();
+        // Until the server has accepted its queue of idle connections and
+        // seen them close, a request may still be shed (503): try again.
         let answer = loop {
             match crate::common::get(addr, "/delay/0?bytes=4") {
-                Ok(answer) => break answer,
+                Ok(answer) if answer.status != 503 => break answer,
+                Ok(_) if start.elapsed() > Duration::from_secs(5) => {
+                    panic!("still 503 5 s after the idle flood ended")
+                }
+                Ok(_) => std::thread::sleep(Duration::from_millis(20)),
                 Err(e) if start.elapsed() > Duration::from_secs(5) => {
                     panic!("no answer within 5 s after the idle flood: {e}")
                 }
