@@ -141,6 +141,16 @@ pub fn thread_label() -> String {
     format!("{} #{number}", thread.name().unwrap_or("unnamed"))
 }
 
+/// A count and its noun, singular for one: `plural(1, "job")` is "1 job",
+/// `plural(3, "job")` "3 jobs". For nouns whose plural adds an "s".
+pub fn plural<N: Copy + std::fmt::Display + TryInto<u8>>(n: N, noun: &str) -> String {
+    if n.try_into().ok() == Some(1) {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// How a batch of requests went, in one sentence:
 /// "2 requests of 1000 ms took 2.006 s: one after the other".
 ///
@@ -153,9 +163,9 @@ pub fn requests_summary(
     peak: Option<usize>,
 ) -> String {
     let ms = delay.as_millis();
-    let plural = if requests == 1 { "" } else { "s" };
     let head = format!(
-        "{requests} request{plural} of {ms} ms took {:.3} s",
+        "{} of {ms} ms took {:.3} s",
+        plural(requests, "request"),
         took.as_secs_f64()
     );
     let serial = delay * requests as u32;
@@ -182,6 +192,14 @@ pub fn requests_summary(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_is_singular() {
+        assert_eq!(plural(1, "job"), "1 job");
+        assert_eq!(plural(0, "job"), "0 jobs");
+        assert_eq!(plural(2_u32, "send"), "2 sends");
+        assert_eq!(plural(257_u64, "key"), "257 keys");
+    }
 
     #[test]
     fn summary_names_what_happened() {

@@ -71,6 +71,8 @@ pub struct Timeline {
     spans: Arc<Mutex<Vec<Span>>>,
     /// The shortest axis to draw, in seconds from 0 (see [`Timeline::with_axis`]).
     axis: Arc<Mutex<f64>>,
+    /// Where the axis starts, if set (see [`Timeline::starting_now`]).
+    from: Option<f64>,
 }
 
 /// A span that has started; [`Started::end`] records its end. Dropping it
@@ -118,6 +120,16 @@ impl Timeline {
     pub fn new() -> Timeline {
         crate::log::start();
         Timeline::default()
+    }
+
+    /// An empty timeline whose axis starts now, not at the program's
+    /// start: for a part of a run that follows other work (one mode of
+    /// several), whose time before would show as an unexplained gap.
+    pub fn starting_now() -> Timeline {
+        Timeline {
+            from: Some(secs(Instant::now())),
+            ..Timeline::new()
+        }
     }
 
     /// Draws the axis from 0 to at least `at_least`, however soon the run

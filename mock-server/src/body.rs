@@ -11,8 +11,9 @@
 //! piece to hyper, which buffers it and writes it later. So the body parks
 //! its [`Finish`] on the connection ([`ConnEnds`]), and the connection's
 //! `poll_flush` (which hyper calls once its buffer is written out to the
-//! kernel) stamps it. A body dropped before its last piece, or a parked
-//! finish whose connection closes first, marks the response abandoned.
+//! kernel) stamps it with the moment the last of those writes began. A
+//! body dropped before its last piece, or a parked finish whose connection
+//! closes first, marks the response abandoned.
 
 use crate::Shared;
 use crate::record::Outcome;
@@ -52,8 +53,9 @@ impl Finish {
         }
     }
 
-    pub(crate) fn ended(mut self) {
-        self.tell(Outcome::Ended(Instant::now()));
+    /// The response's last byte went out in a write that began at `at`.
+    pub(crate) fn ended(mut self, at: Instant) {
+        self.tell(Outcome::Ended(at));
     }
 }
 
@@ -77,6 +79,13 @@ pub(crate) struct ConnEnds {
     head_started: AtomicU64,
     /// Milliseconds after `born` when the connection last became idle.
     idle_since: AtomicU64,
+    /// Nanoseconds after `born` when the last write to the socket began.
+    /// A response ends when the write of its last byte began: before the
+    /// client can have read that byte, so before it can have sent the next
+    /// request. Stamped after the write, a response could still count as
+    /// in flight when the request that its end let go arrived, and the
+    /// count of requests in flight exceed the client's limit by one.
+    write_began: AtomicU64,
     /// Told whenever the deadline moves (a head begins, a request is read,
     /// an answer ends), so that the connection's timer is set again: a
     /// timer set for the idle deadline would otherwise let a head that
@@ -92,6 +101,7 @@ impl Default for ConnEnds {
             born: Instant::now(),
             head_started: AtomicU64::new(0),
             idle_since: AtomicU64::new(0),
+            write_began: AtomicU64::new(0),
             moved: tokio::sync::Notify::new(),
         }
     }
@@ -157,12 +167,19 @@ impl ConnEnds {
         }
     }
 
-    /// Everything handed to the connection so far has been written.
+    fn writing(&self) {
+        let nanos = self.born.elapsed().as_nanos() as u64;
+        self.write_began.store(nanos, Ordering::Relaxed);
+    }
+
+    /// Everything handed to the connection so far has been written: the
+    /// responses parked end when the last write began.
     fn flushed(&self) {
         let mut parked = self.parked.lock().unwrap();
         if !parked.is_empty() {
+            let at = self.born + Duration::from_nanos(self.write_began.load(Ordering::Relaxed));
             for finish in parked.drain(..) {
-                finish.ended();
+                finish.ended(at);
             }
         }
     }
@@ -196,6 +213,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
+        self.ends.writing();
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
@@ -204,6 +222,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
+        self.ends.writing();
         Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
     }
 

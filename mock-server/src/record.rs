@@ -17,9 +17,11 @@ pub struct RequestRecord {
     pub path: String,
     /// The status the server answered with.
     pub status: u16,
-    /// When the last byte of the response was written to the connection
-    /// (handed to the kernel). `None` while the response is still being
-    /// sent, and for good when the client went away first.
+    /// When the write that handed the response's last byte to the kernel
+    /// began: never after the client could read that byte, so a request
+    /// the client sends once it has the answer always arrives after it.
+    /// `None` while the response is still being sent, and for good when
+    /// the client went away first.
     pub ended: Option<Instant>,
     /// When the server found that the client had gone away before the
     /// whole response was written (see [`RequestRecord::aborted`]).

@@ -287,16 +287,17 @@ async fn app(args: Args) -> course::Result<()> {
         one => vec![one],
     };
     info!(
-        "{} tasks share their totals; each fetches a page of {} ms",
-        args.common.count(),
+        "{} share their totals; each fetches a page of {} ms",
+        course::plural(args.common.count(), "task"),
         args.common.delay_ms()
     );
     let mut outcomes = Vec::new();
     for mode in modes {
         info!("{}: {}", mode.name(), mode.describe());
         // The timeline of the run that makes the point: in the tour, the
-        // one with the lock held across the requests.
-        let timeline = Timeline::new();
+        // one with the lock held across the requests, drawn from the
+        // mode's own start.
+        let timeline = Timeline::starting_now();
         let outcome = run(mode, &args, &server, &timeline).await?;
         outcome.log();
         if args.mode != Mode::Tour || mode == Mode::Across {

@@ -126,12 +126,12 @@ pub fn peak_waiting(records: &[RequestRecord]) -> usize {
     peak as usize
 }
 
-/// Milliseconds: three decimals below one (a brief lock is held for
-/// microseconds), one above.
+/// Milliseconds: four decimals below one (a brief lock is held for a
+/// fraction of a microsecond, which three would print as 0.000), one above.
 fn ms(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1000.0;
     if ms < 1.0 {
-        format!("{ms:.3}")
+        format!("{ms:.4}")
     } else {
         format!("{ms:.1}")
     }

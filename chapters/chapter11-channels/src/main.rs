@@ -17,7 +17,7 @@
 
 // ANCHOR: all
 use anyhow::{Context as _, bail};
-use course::fetch;
+use course::{fetch, plural};
 use log::info;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -55,23 +55,27 @@ async fn app(args: Args) -> course::Result<()> {
         let u = unbounded(&args, &client, &url).await?;
         report("unbounded", &args, &u);
         summary.push(format!(
-            "bounded queue of {}: {} sends waited, {:.3} s in all; at most {} \
+            "bounded queue of {}: {} waited, {:.3} s in all; at most {} \
              queued",
             args.capacity,
-            b.full,
+            plural(b.full, "send"),
             b.paused.as_secs_f64(),
             b.peak
         ));
         summary.push(format!(
-            "unbounded queue: {} sends waited; at most {} queued",
-            u.full, u.peak
+            "unbounded queue: {} waited; at most {} queued",
+            plural(u.full, "send"),
+            u.peak
         ));
     }
     if tour || args.mode == Mode::Actor {
         let a = actor(&args, &client, &server).await?;
         summary.push(format!(
-            "cache actor: {} callers, {} right answers, {} fetched, {} cached",
-            args.callers, a.right, a.stats.misses, a.stats.hits
+            "cache actor: {}, {}, {} fetched, {} cached",
+            plural(args.callers, "caller"),
+            plural(a.right, "right answer"),
+            a.stats.misses,
+            a.stats.hits
         ));
     }
     if tour || args.mode == Mode::FanOut {
@@ -113,19 +117,24 @@ struct Pressure {
 
 fn report(name: &str, args: &Args, p: &Pressure) {
     info!(
-        "{name}: {} jobs of {} ms took {:.3} s",
-        args.jobs,
+        "{name}: {} of {} ms took {:.3} s",
+        plural(args.jobs, "job"),
         args.delay_ms,
         p.took.as_secs_f64()
     );
     match p.full {
         0 => info!("{name}: no send ever waited"),
         n => info!(
-            "{name}: {n} sends found the queue full and waited {:.3} s",
+            "{name}: {} found the queue full and waited {:.3} s",
+            plural(n, "send"),
             p.paused.as_secs_f64()
         ),
     }
-    info!("{name}: at most {} jobs were queued at once", p.peak);
+    let verb = if p.peak == 1 { "was" } else { "were" };
+    info!(
+        "{name}: at most {} {verb} queued at once",
+        plural(p.peak, "job")
+    );
 }
 
 // ANCHOR: bounded
@@ -138,8 +147,9 @@ async fn bounded(
     url: &str,
 ) -> course::Result<Pressure> {
     info!(
-        "bounded: {} jobs through mpsc::channel({})",
-        args.jobs, args.capacity
+        "bounded: {} through mpsc::channel({})",
+        plural(args.jobs, "job"),
+        args.capacity
     );
     let (tx, mut rx) = mpsc::channel::<usize>(args.capacity());
     let (client, url) = (client.clone(), url.to_string());
@@ -196,8 +206,8 @@ async fn unbounded(
     url: &str,
 ) -> course::Result<Pressure> {
     info!(
-        "unbounded: {} jobs through mpsc::unbounded_channel()",
-        args.jobs
+        "unbounded: {} through mpsc::unbounded_channel()",
+        plural(args.jobs, "job")
     );
     let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
     // The unbounded sender has no `capacity()`: count what the consumer
@@ -249,8 +259,10 @@ async fn actor(
     server: &course::Server,
 ) -> course::Result<ActorRun> {
     info!(
-        "cache actor: {} callers, {} paths, a queue of {}",
-        args.callers, args.keys, args.capacity
+        "cache actor: {}, {}, a queue of {}",
+        plural(args.callers, "caller"),
+        plural(args.keys, "path"),
+        args.capacity
     );
     let cache =
         Cache::spawn(args.capacity(), client.clone(), server.base_url());
@@ -290,8 +302,8 @@ async fn actor(
             .filter(|r| r.path.contains("/url/page-"))
             .collect();
         info!(
-            "the server saw {} requests for them, at most {} at once",
-            ours.len(),
+            "the server saw {} for them, at most {} at once",
+            plural(ours.len(), "request"),
             mock_server::peak_in_flight(ours.iter().copied())
         );
     }

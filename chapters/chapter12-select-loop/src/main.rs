@@ -139,9 +139,9 @@ async fn pinned(
     let mut seen = Seen::default();
     let deadline = sleep(patience);
     // `&mut fut` is a future only if `fut` is `Unpin`, and an `async fn`'s
-    // future is not: `pin!` fixes it in place (here, on this function's
-    // stack), so that polling it through a reference is safe. Same for
-    // the `Sleep`. (`std::pin::pin!` does the same.)
+    // future is not: `pin!` fixes it in place, in a local variable of
+    // this function, so that polling it through a reference is safe. Same
+    // for the `Sleep`. (`std::pin::pin!` does the same.)
     let request = drive::fetch(client, url);
     tokio::pin!(deadline, request);
     loop {
@@ -237,8 +237,11 @@ async fn relay(
 const MAX_FRAME: usize = 1024;
 
 /// Reads one frame: a 4-byte length, then that many bytes. Not cancel
-/// safe: `read_exact` (`read_u32` is one) "may already have read" some of
-/// its bytes when it is dropped, and they are gone from the stream.
+/// safe, in either step: of `read_exact` tokio's docs say "some data may
+/// already have been read into `buf`", and of `read_u32` (a future of its
+/// own, `ReadU32`, that keeps the bytes it has read inside it) "some data
+/// may be lost". Dropped half-way, either takes bytes off the stream that
+/// no later read will see.
 async fn read_frame(
     reader: &mut (impl AsyncRead + Unpin),
 ) -> std::io::Result<Vec<u8>> {

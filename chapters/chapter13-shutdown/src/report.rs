@@ -80,8 +80,8 @@ pub fn outcome(tally: &Tally, stopped_by: Option<Stop>) -> course::Result<()> {
     }
     match stopped_by {
         Some(Stop::CtrlC) => Err(anyhow::anyhow!(
-            "interrupted by Ctrl-C: shut down gracefully ({} finished, {} \
-             cancelled, the rest never started)",
+            "interrupted by Ctrl-C: shut down gracefully, {} finished, {} \
+             cancelled",
             tally.finished,
             tally.cancelled
         )),

@@ -92,6 +92,11 @@ fn ctrl_c_stops_new_jobs_lets_the_one_in_flight_finish_and_cancels_the_slow_one(
         line.starts_with("error: interrupted by Ctrl-C: shut down gracefully"),
         "{transcript}"
     );
+    assert!(
+        line.chars().count() <= 80,
+        "the last line fits 80 columns ({}): {line}",
+        line.chars().count()
+    );
     for said in [
         "Stop signal: Ctrl-C",
         "Started 4 of 20; 16 never started",

@@ -11,9 +11,9 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(10..=5_000))]
     pub delay_ms: u64,
 
-    /// How long to watch the future that never wakes before giving up on
-    /// it, in ms.
-    #[arg(long, value_name = "MS", default_value_t = 500, allow_negative_numbers = true,
+    /// How long to keep watching the future that never wakes once its
+    /// deadline has passed, before giving up on it, in ms.
+    #[arg(long, value_name = "MS", default_value_t = 200, allow_negative_numbers = true,
           value_parser = clap::value_parser!(u64).range(10..=10_000))]
     pub give_up_ms: u64,
 }

@@ -233,7 +233,8 @@ struct CountingWaker {
     stats: Arc<Stats>,
 }
 
-// A waker is anything that implements `Wake` in an `Arc`.
+// The safe way to make a waker: a type that implements `Wake`, in an
+// `Arc` (the other, a `RawWaker`, needs `unsafe`).
 impl Wake for CountingWaker {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();

@@ -58,24 +58,25 @@ async fn app(delay: Duration, give_up: Duration) -> course::Result<()> {
 
     // ANCHOR: run_forgetful
     // It would hang this program for good if we awaited it. Spawned as a
-    // task of its own, it gets polled once; we look at it after a while.
+    // task of its own, it gets polled once; we look at it `give_up` after
+    // its deadline, whatever the delay, so "still pending" is a finding.
     info!(
-        "spawning ForgetfulDelay::new({ms} ms), watching it for {} ms",
+        "spawning ForgetfulDelay::new({ms} ms), to look {} ms past due",
         give_up.as_millis()
     );
     let started = Instant::now();
     let forgetful = Counted::new(ForgetfulDelay::new(delay));
     let stats = forgetful.stats();
     let task = tokio::spawn(forgetful);
-    tokio::time::sleep(give_up).await;
+    tokio::time::sleep(delay + give_up).await;
     let (polls, wakes) = (stats.polls(), stats.wakes());
     let finished = task.is_finished();
-    // Its deadline has long passed, but nothing will ever poll it again.
+    // Its deadline has passed, but nothing will ever poll it again.
     task.abort();
-    let waited = started.elapsed().as_millis();
+    let past = started.elapsed().saturating_sub(delay).as_millis();
     let verdict = if finished { "ready" } else { "still pending" };
     info!(
-        "ForgetfulDelay {verdict} after {waited} ms: \
+        "ForgetfulDelay, {past} ms past due: {verdict}, \
          polls {polls}, wakes {wakes}"
     );
     rows.push(Row {
@@ -84,7 +85,7 @@ async fn app(delay: Duration, give_up: Duration) -> course::Result<()> {
         polls,
         wakes,
         cpu: None,
-        outcome: "never ready",
+        outcome: verdict,
     });
     // ANCHOR_END: run_forgetful
 

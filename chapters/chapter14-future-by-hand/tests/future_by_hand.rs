@@ -45,12 +45,33 @@ fn each_future_is_polled_and_woken_as_its_design_says() {
     );
 
     // The forgetful one: polled once when spawned, never woken, so never
-    // polled again although its deadline passed 200 ms before we looked.
-    let (_, f_polls, f_wakes, _) = row(&run.stdout, "ForgetfulDelay");
+    // polled again although its deadline passed --give-up-ms (300 ms)
+    // before we looked: watched for its delay and then some, so that even
+    // a right future would have been ready by then.
+    let (f_wall, f_polls, f_wakes, _) = row(&run.stdout, "ForgetfulDelay");
     assert_eq!((f_polls, f_wakes), (1.0, 0.0), "ForgetfulDelay\n{t}");
     assert!(
-        run.stdout.contains("ForgetfulDelay still pending after"),
-        "{t}"
+        f_wall >= 100.0 + 300.0,
+        "ForgetfulDelay watched for {f_wall} ms: less than its 100 ms \
+         delay plus the 300 ms past it\n{t}"
+    );
+    let past = run
+        .stdout
+        .split("ForgetfulDelay, ")
+        .nth(1)
+        .and_then(|rest| rest.split(" ms past due: still pending,").next())
+        .and_then(|n| n.parse::<u64>().ok());
+    assert!(
+        past.is_some_and(|past| past >= 300),
+        "the log says how long past its deadline it was still pending \
+         (at least 300 ms): {past:?}\n{t}"
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("ForgetfulDelay")
+                && l.trim_end().ends_with("still pending")),
+        "the summary's outcome is the one measured\n{t}"
     );
 
     // The busy one: every poll wakes the task, which is polled again at

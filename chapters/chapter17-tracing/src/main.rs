@@ -109,15 +109,19 @@ impl Requests {
     }
 
     /// Aborts the tasks and waits until each one's future is dropped;
-    /// drops the futures that are not tasks.
-    async fn abort(mut self) {
+    /// drops the futures that are not tasks. Says which it did: "aborted"
+    /// (tasks) or "dropped" (futures polled inside this one, which no
+    /// `abort` reaches: dropping them is how they are cancelled).
+    async fn abort(mut self) -> &'static str {
         for task in &self.tasks {
             task.abort();
         }
-        if !self.tasks.is_empty() {
-            // An aborted task's handle answers once its future is gone.
-            while self.pending.next().await.is_some() {}
+        if self.tasks.is_empty() {
+            return "dropped";
         }
+        // An aborted task's handle answers once its future is gone.
+        while self.pending.next().await.is_some() {}
+        "aborted"
     }
 
     /// Adds a spawned task; its result becomes request `n`'s outcome.
@@ -230,25 +234,27 @@ async fn app(args: Args, open: OpenSpans) -> course::Result<()> {
     // task's future, with its span, is dropped when it is aborted: its
     // span closes then.
     let stuck: Vec<usize> = (1..=count).filter(|n| !done.contains(n)).collect();
-    requests.abort().await;
+    let ended = requests.abort().await;
     // ANCHOR_END: abort
 
     let took = started.elapsed();
     println!(
-        "{count} requests, deadline {} ms: {} done in {:.3} s{}",
+        "{}, deadline {} ms: {} done in {:.3} s{}",
+        course::plural(count, "request"),
         args.deadline_ms,
         done.len(),
         took.as_secs_f64(),
         match stuck.as_slice() {
             [] => String::new(),
-            _ => format!(", aborted: {}", list(&stuck)),
+            _ => format!(", {ended}: {}", list(&stuck)),
         },
     );
     println!(
-        "Peak in flight at the server: {}. Spans open after the abort: {}.",
+        "Peak in flight at the server: {}. Spans open after the {}: {}.",
         server
             .peak_in_flight()
             .map_or_else(|| "unknown".to_string(), |p| p.to_string()),
+        if ended == "aborted" { "abort" } else { "drop" },
         open.now().len()
     );
     Ok(())

@@ -158,6 +158,17 @@ fn a_span_entered_across_await_labels_other_requests_lines() {
         "{transcript}"
     );
     assert!(r.stdout.contains("entered now"), "{transcript}");
+    // Its futures were polled inside one task, with no task of their own:
+    // the stuck one was dropped, not aborted, and the summary says so.
+    assert!(
+        r.stdout.contains("dropped: request 3\n")
+            && !r.stdout.contains("aborted"),
+        "{transcript}"
+    );
+    assert!(
+        r.stdout.contains("Spans open after the drop: "),
+        "{transcript}"
+    );
 }
 
 #[test]

@@ -219,8 +219,8 @@ async fn unbounded(batch: &Batch) -> course::Result<()> {
     match first {
         None => Ok(()),
         Some(e) => Err(e.context(format!(
-            "{failed} of {} requests failed, the first",
-            batch.count
+            "{failed} of {} failed, the first",
+            course::plural(batch.count, "request")
         ))),
     }
 }
@@ -385,7 +385,8 @@ async fn tour(
     let count = args.common.count();
     let delay = args.common.delay();
     info!(
-        "{count} requests of {} ms each (see --help to change them)",
+        "{} of {} ms each (see --help to change them)",
+        course::plural(count, "request"),
         delay.as_millis()
     );
     let budget = budget(args, server).await;
@@ -437,14 +438,21 @@ async fn tour(
     report::limit_cut(args.limit(), limit);
     settle(budget).await;
     let batch = Batch::new(args, server)?;
-    info!("{count} requests with {}", Strategy::JoinSet.name(limit));
+    info!(
+        "{} with {}",
+        course::plural(count, "request"),
+        Strategy::JoinSet.name(limit)
+    );
     let m = measure(&batch, Strategy::JoinSet, limit, server, budget).await?;
     info!("Done: {}", m.peaks.describe());
     batch
         .timeline
         .show(&args.common, "Chapter 9: JoinSet + Semaphore")
         .await?;
-    println!("{}", course::requests_summary(count, delay, m.took, m.peak));
+    println!(
+        "{}",
+        course::requests_summary(count, delay, m.took, Some(m.peak))
+    );
     Ok(())
 }
 // ANCHOR_END: all

@@ -11,8 +11,11 @@ use std::time::{Duration, Instant};
 /// What one batch cost.
 pub struct Measured {
     pub took: Duration,
-    /// Requests in flight at once, as the embedded server saw them.
-    pub peak: Option<usize>,
+    /// Requests in flight at once in this program, each from its first
+    /// poll to the last byte of its body: what the limit bounds. (The
+    /// delay server's count starts only when a request arrives, after
+    /// its connection is set up, so it can be lower.)
+    pub peak: usize,
     pub peaks: Peaks,
 }
 
@@ -92,7 +95,7 @@ pub async fn measure(
     }
     Ok(Measured {
         took,
-        peak: server.peak_in_flight(),
+        peak: batch.timeline.peak_overlap(),
         peaks,
     })
 }
@@ -135,7 +138,11 @@ pub async fn single(
 ) -> course::Result<()> {
     let batch = Batch::new(args, server)?;
     let count = args.common.count();
-    info!("{count} requests with {}", strategy.name(args.limit()));
+    info!(
+        "{} with {}",
+        course::plural(count, "request"),
+        strategy.name(args.limit())
+    );
     let m = measure(&batch, strategy, args.limit(), server, budget).await?;
     info!("Done: {}", m.peaks.describe());
     batch
@@ -147,7 +154,12 @@ pub async fn single(
         .await?;
     println!(
         "{}",
-        course::requests_summary(count, args.common.delay(), m.took, m.peak)
+        course::requests_summary(
+            count,
+            args.common.delay(),
+            m.took,
+            Some(m.peak)
+        )
     );
     Ok(())
 }

@@ -81,7 +81,7 @@ pub fn row(
     name: &str,
     took: Duration,
     ideal: Duration,
-    peak: Option<usize>,
+    peak: usize,
     peaks: &Peaks,
 ) {
     let show = |v: Option<String>| v.unwrap_or_else(|| String::from("-"));
@@ -89,7 +89,7 @@ pub fn row(
         "{name:<24} {:>7.3} s {:>7.3} s {:>10} {:>11} {:>8}",
         took.as_secs_f64(),
         ideal.as_secs_f64(),
-        show(peak.map(|p| p.to_string())),
+        peak,
         show(peaks.open_files.map(|f| f.to_string())),
         show(peaks.memory.map(|b| format!("{} MB", b / 1_000_000))),
     );
@@ -101,17 +101,17 @@ pub fn row(
 /// to P / d a second: when P is well under the limit, that is the rate at
 /// which this machine sets up connections, and a higher limit buys no
 /// time, only more connections opened at once.
-pub fn capped(rows: &[(usize, Option<usize>)], delay: Duration) {
-    let Some(&(limit, Some(peak))) = rows.last() else {
+pub fn capped(rows: &[(usize, usize)], delay: Duration) {
+    let Some(&(limit, peak)) = rows.last() else {
         return;
     };
     if delay.is_zero() {
         return;
     }
     let rate = peak as f64 / delay.as_secs_f64();
-    info!("Peak in flight with the limit of {limit}: {peak}, so requests");
+    info!("Peak in flight in this program with the limit of {limit}: {peak},");
     info!(
-        "came at up to {rate:.0} a second ({peak} in flight / {} ms each)",
+        "so requests came at up to {rate:.0} a second ({peak} / {} ms each)",
         delay.as_millis()
     );
 }

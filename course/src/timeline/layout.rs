@@ -116,10 +116,11 @@ impl Timeline {
             .collect()
     }
 
-    /// The rows and the axis they are drawn on. The axis starts at 0, the
-    /// start of the program, unless all the spans began late (a chapter
-    /// that did other work first): then at the first span, the start of
-    /// the batch, so that its bars are not squeezed into the last columns.
+    /// The rows and the axis they are drawn on. The axis starts where
+    /// [`Timeline::starting_now`] said, or else at 0, the start of the
+    /// program, unless all the spans began late (a chapter that did other
+    /// work first): then at the first span, the start of the batch, so that
+    /// its bars are not squeezed into the last columns.
     pub(crate) fn layout(&self) -> Layout {
         let rows = self.rows();
         let ends = rows
@@ -129,7 +130,9 @@ impl Timeline {
             .fold(0.0_f64, f64::max);
         let total = ends.max(*self.axis.lock().unwrap()).max(0.001);
         let first = rows.iter().map(Row::start).fold(f64::INFINITY, f64::min);
-        let origin = if first.is_finite() && first > total * 0.25 {
+        let origin = if let Some(from) = self.from {
+            from.min(first)
+        } else if first.is_finite() && first > total * 0.25 {
             first
         } else {
             0.0

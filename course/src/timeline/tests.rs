@@ -80,6 +80,24 @@ fn a_late_batch_is_drawn_from_its_start() {
     assert!(t.render().starts_with("Timeline: 0 to 1.000 s"));
 }
 
+#[test]
+fn a_timeline_started_later_is_drawn_from_its_start() {
+    // Started 0.1 s into a run of 1.1 s (a second mode, after a first one
+    // took 0.1 s): drawn from 0.1 s, not from 0 with a gap the reader
+    // cannot explain, though the spans began before a quarter of the axis.
+    let mut t = tl(&[(0.12, Some(0.6)), (0.6, Some(1.1))]);
+    t.from = Some(0.1);
+    let text = t.render();
+    assert!(text.starts_with("Timeline: 0.100 to 1.100 s"), "{text}");
+    // Without it, the same spans are drawn from 0.
+    t.from = None;
+    assert!(t.render().starts_with("Timeline: 0 to 1.100 s"));
+    // A span that began before the timeline did is not cut off.
+    let mut t = tl(&[(0.05, Some(0.6))]);
+    t.from = Some(0.1);
+    assert!(t.render().starts_with("Timeline: 0.050 to"));
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn a_dropped_span_is_drawn_as_cancelled() {
     let t = Timeline::new();
