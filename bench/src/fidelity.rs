@@ -3,10 +3,10 @@
 //! The patterns are written here the way the chapters write them: two
 //! awaits one after the other; two spawned tasks whose handles are awaited;
 //! ten spawned tasks, each reading a body and counting its bits in
-//! `spawn_blocking`, collected with `join_all`, once with 4 KiB bodies and
-//! once with chapter 7's own workload (bodies of 16 to 256 KiB, 960 KiB in
-//! all, each from its own path). Each round gets a fresh embedded server
-//! and a fresh client, like a fresh `cargo run`.
+//! `spawn_blocking`, collected with `join_all`, with 4 KiB bodies. Each
+//! round gets a fresh embedded server and a fresh client, like a fresh
+//! `cargo run`. Chapter 7 as taught is timed by running its own binary
+//! ([`chapter7_binary`]): its bodies, its build settings, its output.
 
 use crate::table::{Row, Verdict, median, signed_ms};
 use std::collections::BTreeSet;
@@ -15,43 +15,28 @@ use std::time::{Duration, Instant};
 const DELAY_MS: u64 = 1000;
 const TARGET_MS: f64 = 10.0;
 
-/// Chapter 7's body sizes in KiB (its `PAGE_KIB`), one per task.
-const CHAPTER7_KIB: [usize; 10] = [256, 32, 128, 16, 192, 64, 16, 128, 32, 96];
-
 #[derive(Debug, Clone, Copy)]
 enum Pattern {
     Sequential,
     Spawned,
     JoinAll,
-    /// As chapter 7 runs it: its body sizes and paths.
-    Chapter7,
 }
 
 impl Pattern {
-    const ALL: [Pattern; 4] = [
-        Pattern::Sequential,
-        Pattern::Spawned,
-        Pattern::JoinAll,
-        Pattern::Chapter7,
-    ];
+    const ALL: [Pattern; 3] = [Pattern::Sequential, Pattern::Spawned, Pattern::JoinAll];
 
     fn case(self) -> &'static str {
         match self {
             Pattern::Sequential => "2 sequential × 1 s (ideal 2.000 s)",
             Pattern::Spawned => "2 spawned × 1 s (ideal 1.000 s)",
             Pattern::JoinAll => "10 join_all × 1 s, 4 KiB bodies + bit count (ideal 1.000 s)",
-            Pattern::Chapter7 => {
-                "chapter 7 as taught: 10 join_all × 1 s, 16–256 KiB bodies + bit count (ideal 1.000 s)"
-            }
         }
     }
 
     fn ideal(self) -> Duration {
         match self {
             Pattern::Sequential => Duration::from_millis(2 * DELAY_MS),
-            Pattern::Spawned | Pattern::JoinAll | Pattern::Chapter7 => {
-                Duration::from_millis(DELAY_MS)
-            }
+            Pattern::Spawned | Pattern::JoinAll => Duration::from_millis(DELAY_MS),
         }
     }
 
@@ -60,7 +45,7 @@ impl Pattern {
     fn last_start(self) -> Duration {
         match self {
             Pattern::Sequential => Duration::from_millis(DELAY_MS),
-            Pattern::Spawned | Pattern::JoinAll | Pattern::Chapter7 => Duration::ZERO,
+            Pattern::Spawned | Pattern::JoinAll => Duration::ZERO,
         }
     }
 
@@ -68,7 +53,7 @@ impl Pattern {
         match self {
             Pattern::Sequential => "+468 ms",
             Pattern::Spawned => "+257 ms",
-            Pattern::JoinAll | Pattern::Chapter7 => "+397 ms",
+            Pattern::JoinAll => "+397 ms",
         }
     }
 }
@@ -224,23 +209,9 @@ async fn round(pattern: Pattern) -> Result<Round, String> {
             first.await.map_err(|e| e.to_string())??;
             second.await.map_err(|e| e.to_string())??;
         }
-        Pattern::JoinAll | Pattern::Chapter7 => {
+        Pattern::JoinAll => {
             let handles: Vec<_> = (0..10)
-                .map(|i| {
-                    let url = match pattern {
-                        // As chapter 7 builds its URLs: a page per task.
-                        Pattern::Chapter7 => format!(
-                            "{}?bytes={}",
-                            server.delay_url_to(
-                                DELAY_MS,
-                                &format!("http://www.google.co.uk/{}", i + 1)
-                            ),
-                            CHAPTER7_KIB[i] * 1024
-                        ),
-                        _ => url.clone(),
-                    };
-                    tokio::spawn(fetch_and_count(client.clone(), url))
-                })
+                .map(|_| tokio::spawn(fetch_and_count(client.clone(), url.clone())))
                 .collect();
             let (mut ones, mut zeros) = (0_u64, 0_u64);
             for joined in futures::future::join_all(handles).await {
@@ -314,6 +285,81 @@ fn count_bits(bytes: &[u8]) -> (u64, u64) {
     let ones: u64 = bytes.iter().map(|b| u64::from(b.count_ones())).sum();
     let zeros: u64 = bytes.iter().map(|b| u64::from(b.count_zeros())).sum();
     (ones, zeros)
+}
+
+/// Chapter 7 as a learner runs it: its own binary, built by `cargo build
+/// -p chapter7` in each profile found beside the bench (`target/debug`,
+/// `target/release`), run `rounds` times; each run prints how long its ten
+/// requests and their analyses took ("10 requests of 1000 ms took 1.008
+/// s"), and its ideal is one delay.
+pub fn chapter7_binary(rounds: usize) -> Vec<Row> {
+    let Some(target) = std::env::current_exe()
+        .ok()
+        .and_then(|e| Some(e.parent()?.parent()?.to_path_buf()))
+    else {
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    for profile in ["debug", "release"] {
+        let section = format!("Fidelity ({profile} build)");
+        let case = "chapter 7 as taught: its binary, 10 join_all × 1 s, 8–128 KiB \
+                    bodies + bit count (ideal 1.000 s)";
+        let exe = target.join(profile).join("chapter7");
+        if !exe.is_file() {
+            let build = if profile == "debug" {
+                "cargo build -p chapter7"
+            } else {
+                "cargo build --release -p chapter7"
+            };
+            rows.push(Row::new(&section, case, "not run").notes(format!(
+                "no {profile} build of chapter 7: run `{build}` first"
+            )));
+            continue;
+        }
+        let mut overheads = Vec::new();
+        let mut failures = Vec::new();
+        for _ in 0..rounds {
+            match run_chapter7(&exe) {
+                Ok(took) => overheads.push((took - DELAY_MS as f64 / 1000.0) * 1000.0),
+                Err(e) => failures.push(e),
+            }
+        }
+        let figure = match median(&overheads) {
+            Some(m) => format!("{} (median of {})", signed_ms(m), overheads.len()),
+            None => "no run succeeded".to_string(),
+        };
+        let met = median(&overheads).is_some_and(|m| m <= TARGET_MS) && failures.is_empty();
+        let mut notes = match (
+            overheads.iter().copied().reduce(f64::min),
+            overheads.iter().copied().reduce(f64::max),
+        ) {
+            (Some(lo), Some(hi)) => format!("runs {} … {}; ", signed_ms(lo), signed_ms(hi)),
+            _ => String::new(),
+        };
+        notes.push_str("the time the program prints, from its first spawn to its sum");
+        if let Some(first) = failures.first() {
+            notes.push_str(&format!("; failed: {first}"));
+        }
+        rows.push(
+            Row::new(&section, case, figure)
+                .errors(failures.len().to_string())
+                .target("≤ +10 ms", Verdict::from_ok(met))
+                .notes(notes),
+        );
+    }
+    rows
+}
+
+/// Runs chapter 7 once (20 s at most) and reads the seconds it printed.
+fn run_chapter7(exe: &std::path::Path) -> Result<f64, String> {
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("--no-timeline");
+    let lines = crate::child::Proc::spawn("chapter 7", cmd)
+        .and_then(|p| p.finish(Duration::from_secs(20)))?;
+    lines
+        .iter()
+        .find_map(|l| l.split(" took ").nth(1)?.split(" s:").next()?.parse().ok())
+        .ok_or_else(|| format!("no \"took N s\" line in {lines:?}"))
 }
 
 #[cfg(test)]

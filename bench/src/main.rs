@@ -246,6 +246,7 @@ fn fidelity_section(settings: &Settings) -> Vec<Row> {
     if fidelity::profile() == "release" {
         rows.extend(debug_fidelity(settings.fidelity_rounds));
     }
+    rows.extend(fidelity::chapter7_binary(settings.fidelity_rounds));
     rows
 }
 

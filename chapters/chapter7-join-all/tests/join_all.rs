@@ -152,7 +152,7 @@ fn totals_match_the_bodies_with_the_for_loop() {
     // The default sizes, which differ per request: the test takes them from
     // the log and checks the bits against the server's bodies.
     // 500 ms: the embedded-in-the-test server invents the bodies (up to
-    // 256 KiB) one after the other before their delays start; on a busy
+    // 128 KiB) one after the other before their delays start; on a busy
     // machine that takes a while, and all ten must still overlap.
     check_counts(&["--delay-ms", "500", "--no-timeline"], |_| None);
 }
