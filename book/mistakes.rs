@@ -23,8 +23,12 @@ pub const MISTAKES_DIR: &str = "book/mistakes";
 /// Where the compiler's messages for the mistakes go.
 pub const ERRORS_DIR: &str = "book/src/generated/errors";
 
-/// Lines of compiler output longer than this are wrapped at a space, so
-/// that they fit the book's code blocks.
+/// The terminal width the book shows compiler output at. rustc is told
+/// it (`--diagnostic-width`, stable, and what cargo itself passes when it
+/// knows the terminal's width): it then trims long *source* lines around
+/// the part it points at ("...x: u32 = ..."). It does not wrap its
+/// messages or labels; a terminal of this width continues a longer line
+/// on the next row, at the first column, and so does the book ([`wrap`]).
 pub const WIDTH: usize = 80;
 
 /// The longest `cargo check` of one mistake may take (the first one builds
@@ -91,15 +95,30 @@ pub fn mistakes(root: &Path) -> Result<Vec<Mistake>, String> {
 }
 
 /// Checks one mistake with `cargo check` and returns what the book shows:
-/// the command line, then cargo's messages (paths into the registry
-/// shortened, long lines wrapped). Fails if it compiles, or gives another
-/// error than the one its first line promises.
+/// the command line, then cargo's messages as an 80-column terminal shows
+/// them (rustc's layout at [`WIDTH`], paths into the registry shortened,
+/// longer lines continued on the next row). Fails if it compiles, or gives
+/// another error than the one its first line promises.
+///
+/// Run as `cargo rustc --profile check -- --diagnostic-width=80`, which is
+/// `cargo check` with the flag given to this one crate only (in RUSTFLAGS
+/// it would reach every dependency, and rebuild them all).
 pub fn check_mistake(root: &Path, mistake: &Mistake) -> Result<String, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root.join(MISTAKES_DIR))
-        .args(["check", "--quiet", "--offline", "--locked", "--bin"])
+        .args([
+            "rustc",
+            "--quiet",
+            "--offline",
+            "--locked",
+            "--profile",
+            "check",
+            "--bin",
+        ])
         .arg(&mistake.name)
+        .arg("--")
+        .arg(format!("--diagnostic-width={WIDTH}"))
         .env("CARGO_TARGET_DIR", root.join("target/mistakes"))
         .env("CARGO_TERM_COLOR", "never")
         .env_remove("RUSTFLAGS")
@@ -177,28 +196,15 @@ fn shorten_registry_path(line: &str) -> String {
     )
 }
 
-/// Splits a line longer than `width` characters at spaces; the pieces after
-/// the first are indented like the line plus four spaces.
+/// A line as a terminal `width` columns wide shows it: longer lines go on
+/// in the next row, from its first column, `width` characters at a time.
 pub fn wrap(line: &str, width: usize) -> Vec<String> {
-    if line.chars().count() <= width {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= width {
         return vec![line.to_string()];
     }
-    let indent: String = line.chars().take_while(|c| *c == ' ').collect();
-    let more = format!("{indent}    ");
-    let mut pieces = Vec::new();
-    let mut current = String::new();
-    for word in line.trim_start().split(' ') {
-        let prefix = if pieces.is_empty() { &indent } else { &more };
-        if current.is_empty() {
-            current = format!("{prefix}{word}");
-        } else if current.chars().count() + 1 + word.chars().count() <= width {
-            current.push(' ');
-            current.push_str(word);
-        } else {
-            pieces.push(std::mem::take(&mut current));
-            current = format!("{more}{word}");
-        }
-    }
-    pieces.push(current);
-    pieces
+    chars
+        .chunks(width)
+        .map(|row| row.iter().collect())
+        .collect()
 }

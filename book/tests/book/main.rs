@@ -1001,25 +1001,24 @@ fn a_mistake_must_say_which_error_it_gives() {
 }
 
 #[test]
-fn long_compiler_lines_are_wrapped_at_spaces() {
+fn long_compiler_lines_continue_on_the_next_row_as_in_a_terminal() {
     let line = format!("  = note: {}", "word ".repeat(30).trim_end());
-    let pieces = mistakes::wrap(&line, 40);
-    assert!(pieces.len() > 1, "{pieces:?}");
-    assert!(pieces.iter().all(|p| p.chars().count() <= 40), "{pieces:?}");
+    let rows = mistakes::wrap(&line, 40);
+    assert!(rows.len() > 1, "{rows:?}");
     assert!(
-        pieces[1].starts_with("      word"),
-        "continuations are indented: {pieces:?}"
+        rows[..rows.len() - 1]
+            .iter()
+            .all(|r| r.chars().count() == 40),
+        "{rows:?}"
     );
     assert_eq!(
-        pieces
-            .iter()
-            .map(|p| p.trim())
-            .collect::<Vec<_>>()
-            .join(" "),
-        line.trim(),
-        "wrapping loses no word"
+        rows.concat(),
+        line,
+        "the rows are the line, nothing added or lost"
     );
     assert_eq!(mistakes::wrap("short", 40), ["short"]);
+    // Counted in characters, not bytes.
+    assert_eq!(mistakes::wrap("…ab", 2), ["…a", "b"]);
 }
 
 #[test]
