@@ -73,6 +73,9 @@ pub struct Timeline {
     axis: Arc<Mutex<f64>>,
     /// Where the axis starts, if set (see [`Timeline::starting_now`]).
     from: Option<f64>,
+    /// Moments drawn across every row, with their names (see
+    /// [`Timeline::mark`]), in seconds since the program started.
+    marks: Arc<Mutex<Vec<(f64, String)>>>,
 }
 
 /// A span that has started; [`Started::end`] records its end. Dropping it
@@ -138,6 +141,13 @@ impl Timeline {
     pub fn with_axis(self, at_least: Duration) -> Timeline {
         *self.axis.lock().unwrap() = at_least.as_secs_f64();
         self
+    }
+
+    /// Marks the moment `at` across the whole drawing, named `label`: a
+    /// stop signal, a deadline. The text draws a `^` under the bars and
+    /// names it below; the picture draws a dashed line with the name.
+    pub fn mark(&self, at: Instant, label: impl Into<String>) {
+        self.marks.lock().unwrap().push((secs(at), label.into()));
     }
 
     /// Starts a span of `kind` now.
@@ -279,6 +289,21 @@ impl Timeline {
                 row.label,
                 row.start()
             );
+        }
+        if !layout.marks.is_empty() {
+            let mut bar = [' '; BAR];
+            for (at, _) in &layout.marks {
+                let col = (column(*at).round() as usize).min(BAR - 1);
+                bar[col] = '^';
+            }
+            let bar: String = bar.iter().collect();
+            let _ = writeln!(out, "{:<width$}  {}", "", bar.trim_end());
+            let names: Vec<String> = layout
+                .marks
+                .iter()
+                .map(|(at, label)| format!("{at:.3} s {label}"))
+                .collect();
+            let _ = writeln!(out, "^: {}", names.join(", "));
         }
         out
     }

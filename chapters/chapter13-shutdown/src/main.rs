@@ -78,6 +78,7 @@ async fn app(args: Args) -> course::Result<()> {
         Err(_aborted) => None,
     };
     report::summary(&tally, work.count, stopped_by.as_ref());
+    report::mark_stop(&work.timeline, &tally, args.grace());
     work.timeline
         .show(&args.common, "Chapter 13: graceful shutdown")
         .await?;

@@ -46,6 +46,22 @@ pub fn hurry() {
     info!("Ctrl-C again: cancelling the jobs in flight now");
 }
 
+/// Marks the stop signal and, if the grace period ran out, the deadline on
+/// the timeline. Called as soon as the jobs are over, which is when
+/// `shutdown_took` was measured: the stop came that long ago.
+pub fn mark_stop(timeline: &course::Timeline, tally: &Tally, grace: Duration) {
+    let Some(took) = tally.shutdown_took else {
+        return;
+    };
+    let Some(stopped) = std::time::Instant::now().checked_sub(took) else {
+        return;
+    };
+    timeline.mark(stopped, "stop signal");
+    if took >= grace {
+        timeline.mark(stopped + grace, "deadline");
+    }
+}
+
 /// The numbers of the run.
 pub fn summary(tally: &Tally, count: usize, stopped_by: Option<&Stop>) {
     let never = count - tally.started;

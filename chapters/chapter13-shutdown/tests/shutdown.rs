@@ -158,6 +158,8 @@ fn a_programmatic_stop_drains_the_join_set_and_aborts_at_the_deadline() {
         "--grace-ms",
         "500",
     ]);
+    // With its timeline, to read the marks under it.
+    args.retain(|a| *a != "--no-timeline");
     let r = run(BIN, &args, &[(SERVER_URL_ENV, server.url())], DEADLINE);
     let transcript = r.transcript();
     assert_eq!(
@@ -191,6 +193,32 @@ fn a_programmatic_stop_drains_the_join_set_and_aborts_at_the_deadline() {
     assert!(
         (0.49..1.5).contains(&grace),
         "the deadline came {grace:.3} s after the signal:\n{transcript}"
+    );
+    // The timeline marks both moments, where the log says they came.
+    let marks = r
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("^: "))
+        .unwrap_or_else(|| {
+            panic!("no marks under the timeline:\n{transcript}")
+        });
+    let mark = |name: &str| -> f64 {
+        marks
+            .split(", ")
+            .find_map(|m| m.strip_suffix(&format!(" s {name}")))
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| {
+                panic!("no {name:?} in {marks:?}:\n{transcript}")
+            })
+    };
+    let (stop, deadline) = (mark("stop signal"), mark("deadline"));
+    assert!(
+        (stop - at("Stop signal")).abs() < 0.05,
+        "the stop is marked at {stop:.3} s:\n{transcript}"
+    );
+    assert!(
+        (deadline - stop - 0.5).abs() < 0.001,
+        "the deadline is marked one grace period (500 ms) after the stop:\n{transcript}"
     );
 }
 

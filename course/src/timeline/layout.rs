@@ -39,6 +39,8 @@ pub(crate) struct Layout {
     pub origin: f64,
     /// And ends here.
     pub total: f64,
+    /// Moments drawn across the rows, in time order, with their names.
+    pub marks: Vec<(f64, String)>,
 }
 
 impl Layout {
@@ -128,7 +130,13 @@ impl Timeline {
             .flat_map(|r| &r.spans)
             .map(|s| s.until(s.start))
             .fold(0.0_f64, f64::max);
-        let total = ends.max(*self.axis.lock().unwrap()).max(0.001);
+        let mut marks = self.marks.lock().unwrap().clone();
+        marks.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let last_mark = marks.last().map_or(0.0, |m| m.0);
+        let total = ends
+            .max(last_mark)
+            .max(*self.axis.lock().unwrap())
+            .max(0.001);
         let first = rows.iter().map(Row::start).fold(f64::INFINITY, f64::min);
         let origin = if let Some(from) = self.from {
             from.min(first)
@@ -141,6 +149,7 @@ impl Timeline {
             rows,
             origin,
             total,
+            marks,
         }
     }
 }

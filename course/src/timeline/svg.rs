@@ -111,7 +111,8 @@ pub(crate) fn timeline(layout: &Layout, title: &str) -> String {
     let label_w = 96.0;
     let plot_w = WIDTH - label_w - 20.0;
     let row_h = 22.0;
-    let top = 56.0;
+    // Room above the rows for the names of the marks, if any.
+    let top = if layout.marks.is_empty() { 56.0 } else { 86.0 };
     let relative = layout.origin > 0.0;
     let bottom = top + row_h * layout.rows.len() as f64;
     let height = bottom + if relative { 50.0 } else { 30.0 };
@@ -168,8 +169,40 @@ pub(crate) fn timeline(layout: &Layout, title: &str) -> String {
             );
         }
     }
+    marks(&mut svg, &layout.marks, (top, bottom), x);
     svg.push_str("</svg>\n");
     svg
+}
+
+/// Each mark as a dashed line across the rows, its name above them. A name
+/// that would touch the one before it goes a line higher.
+fn marks(
+    svg: &mut String,
+    marks: &[(f64, String)],
+    (top, bottom): (f64, f64),
+    x: impl Fn(f64) -> f64,
+) {
+    let mut right_edge = [f64::NEG_INFINITY; 2];
+    for (at, label) in marks {
+        let at_x = x(*at);
+        let wide = 7.5 * label.chars().count() as f64;
+        let (anchor, left) = match at_x {
+            a if a - wide / 2.0 < 8.0 => ("start", a),
+            a if a + wide / 2.0 > WIDTH - 4.0 => ("end", a - wide),
+            a => ("middle", a - wide / 2.0),
+        };
+        let line = usize::from(left < right_edge[0] + 6.0);
+        right_edge[line] = left + wide;
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{at_x:.1}\" y1=\"{:.1}\" x2=\"{at_x:.1}\" y2=\"{bottom:.1}\" \
+             stroke=\"{INK}\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>\
+             <text x=\"{at_x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
+            top - 2.0,
+            top - 6.0 - 16.0 * line as f64,
+            escape(label)
+        );
+    }
 }
 
 /// Writes a picture to `path`. A file write blocks the thread that makes

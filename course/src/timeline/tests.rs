@@ -98,6 +98,40 @@ fn a_timeline_started_later_is_drawn_from_its_start() {
     assert!(t.render().starts_with("Timeline: 0.050 to"));
 }
 
+#[test]
+fn marks_are_drawn_across_the_rows_and_named() {
+    let t = tl(&[(0.0, Some(1.0)), (0.5, None)]);
+    let start = crate::log::start();
+    t.mark(start + Duration::from_millis(500), "stop signal");
+    t.mark(start + Duration::from_millis(1500), "deadline");
+    let text = t.render();
+    // The axis reaches the last mark.
+    assert!(text.starts_with("Timeline: 0 to 1.500 s"), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    let carets = lines[lines.len() - 2];
+    let bar_start = lines[1].find('|').unwrap() + 1;
+    let cols: Vec<usize> = carets
+        .match_indices('^')
+        .map(|(i, _)| i - bar_start)
+        .collect();
+    // 0.5 s and 1.5 s on a 1.5 s axis of 42 columns: 14 and the last.
+    assert_eq!(cols, [14, 41], "{text}");
+    assert_eq!(
+        lines[lines.len() - 1],
+        "^: 0.500 s stop signal, 1.500 s deadline"
+    );
+    let svg = t.to_svg("marks");
+    assert_eq!(svg.matches("stroke-dasharray").count(), 2, "{svg}");
+    assert!(
+        svg.contains(">stop signal</text>") && svg.contains(">deadline</text>"),
+        "{svg}"
+    );
+    // Without marks, neither.
+    let plain = tl(&[(0.0, Some(1.0))]);
+    assert!(!plain.render().contains('^'));
+    assert!(!plain.to_svg("plain").contains("stroke-dasharray"));
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn a_dropped_span_is_drawn_as_cancelled() {
     let t = Timeline::new();
