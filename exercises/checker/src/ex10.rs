@@ -25,7 +25,7 @@
 //! or shares nothing and merges the tasks' results at the end (a
 //! `JoinSet`, `join_all`, a channel). All of them pass.
 
-use crate::ex09_bounded::tasks::counting_tasks;
+use crate::ex09_bounded::tasks::{counting_client, counting_tasks, own_tasks};
 use crate::judge::{self, Failed, Swallowed};
 use crate::lab::{Lab, Meta, Target, urls};
 use crate::{Diagnosis, Verdict, picture};
@@ -48,22 +48,24 @@ pub type Sizes = HashMap<String, usize>;
 const CALL: &str = "fetch_sizes";
 
 /// Runs the learner's function on the lab's URLs; the map, how the run
-/// went, and how many tasks were alive on its runtime at most (beyond the
-/// check's own).
+/// went, and the samples of how many tasks were alive on its runtime
+/// (beyond the check's own), reqwest's connection tasks included: see
+/// [`own_tasks`], which takes those out. The client closes each
+/// connection after its response, so that no idle connection's task
+/// counts as the learner's.
 fn run(
     fetch_sizes: impl AsyncFn(&Client, &[String]) -> anyhow::Result<Sizes> + Send + 'static,
     lab: &Lab,
     list: Vec<String>,
-) -> Result<(Sizes, Meta, usize), Diagnosis> {
-    let client = lab.client();
+) -> Result<(Sizes, Meta, Vec<(Instant, usize)>), Diagnosis> {
+    let client = counting_client();
     let ran = lab.run_async(CALL, move || async move {
-        let (result, tasks) = counting_tasks(fetch_sizes(&client, &list)).await;
-        let most = tasks.iter().map(|&(_, alive)| alive).max().unwrap_or(0);
-        result.map(|sizes| (sizes, most))
+        let (result, samples) = counting_tasks(fetch_sizes(&client, &list)).await;
+        result.map(|sizes| (sizes, samples))
     });
     let ran = ran.map_err(with_lock_hint)?;
-    let ((sizes, most), meta) = ran.ok()?;
-    Ok((sizes, meta, most))
+    let ((sizes, samples), meta) = ran.ok()?;
+    Ok((sizes, meta, samples))
 }
 
 /// A runtime blocked for good, in this exercise, is most often a std
@@ -253,8 +255,11 @@ pub fn requests_overlap_while_sharing(
     let lab = Lab::start()?;
     let targets = lab.targets(8, DELAY_MS);
     let n = targets.len();
-    let (sizes, meta, tasks) = run(fetch_sizes, &lab, urls(&targets))?;
+    let (sizes, meta, samples) = run(fetch_sizes, &lab, urls(&targets))?;
     let records: Vec<RequestRecord> = records_of(&lab, &targets).into_iter().flatten().collect();
+    // The learner's own tasks: the connection task of each request in
+    // flight is reqwest's.
+    let tasks = own_tasks(&samples, &records);
     if records.len() < n {
         // Requests missing: returned early, or never sent.
         judge::overlapped(&lab, &meta, &targets)?;

@@ -2,16 +2,17 @@
 //! delay server's record, small enough for an 80-column terminal.
 //!
 //! ```text
-//! #1  ███▒▒
-//! #2  ███████████▒▒
-//! #3  ·····███▒▒
+//! #1  ###~~
+//! #2  ###########~~
+//! #3  .....###~~
 //!     0 ms             one column = 20 ms            380 ms
 //! ```
 //!
-//! `·` the request was not sent yet (counted from the start of the
-//! learner's function), `█` the server was waiting out the delay, `▒` the
-//! body was on its way (until its last byte was written), `×` the client
-//! went away before the response ended.
+//! `.` the request was not sent yet (counted from the start of the
+//! learner's function), `#` the server was waiting out the delay, `~` the
+//! body was on its way (until its last byte was written), `x` the client
+//! went away before the response ended. ASCII only, like the book's
+//! timelines.
 //! A concurrency diagnosis puts the picture under its words ([`of_run`]),
 //! next to one sentence on the shape the run should have had.
 
@@ -131,12 +132,12 @@ pub(crate) fn of_bars(bars: &[Bar], t0: Instant, width: usize) -> String {
         let headers = column(bar.headers).max(start + 1).min(columns);
         let end = column(bar.end).max(headers).min(columns);
         let mut row = String::new();
-        row.extend(std::iter::repeat_n('·', start));
-        row.extend(std::iter::repeat_n('█', headers - start));
-        row.extend(std::iter::repeat_n('▒', end - headers));
+        row.extend(std::iter::repeat_n('.', start));
+        row.extend(std::iter::repeat_n('#', headers - start));
+        row.extend(std::iter::repeat_n('~', end - headers));
         if bar.aborted {
             row.pop();
-            row.push('×');
+            row.push('x');
         }
         let _ = writeln!(out, "{:<label_width$}{row}", bar.label);
     }
@@ -156,9 +157,11 @@ pub(crate) fn of_bars(bars: &[Bar], t0: Instant, width: usize) -> String {
     out
 }
 
-/// What the symbols mean, one line.
+/// What the symbols mean, one line. ASCII, like the book's timelines: block
+/// characters and `·` are two columns wide in a terminal set up for East
+/// Asian text.
 pub(crate) const LEGEND: &str =
-    "(· not sent yet, █ the server's delay, ▒ the body, × the client went away)";
+    "(. not sent yet, # the server's delay, ~ the body, x the client went away)";
 
 #[cfg(test)]
 mod tests {
@@ -191,11 +194,11 @@ mod tests {
         let lines = rows(&picture);
         assert_eq!(lines.len(), 4, "three rows and an axis:\n{picture}");
         // 300 ms over 77 columns: 5 ms a column.
-        assert_eq!(lines[0], format!("#1 {}", "█".repeat(20)), "{picture}");
-        assert_eq!(lines[1], format!("#2 {}", "█".repeat(60)), "{picture}");
+        assert_eq!(lines[0], format!("#1 {}", "#".repeat(20)), "{picture}");
+        assert_eq!(lines[1], format!("#2 {}", "#".repeat(60)), "{picture}");
         assert_eq!(
             lines[2],
-            format!("#3 {}{}{}", "·".repeat(20), "█".repeat(20), "▒".repeat(20)),
+            format!("#3 {}{}{}", ".".repeat(20), "#".repeat(20), "~".repeat(20)),
             "{picture}"
         );
         assert!(lines[3].contains("one column = 5 ms"), "{picture}");
@@ -226,19 +229,19 @@ mod tests {
     #[test]
     fn a_short_request_still_shows() {
         let t0 = Instant::now();
-        let bars = [bar(t0, "#1", 0, 1, 1), bar(t0, "#2", 0, 10_000, 10_000)];
+        let bars = [bar(t0, "r1", 0, 1, 1), bar(t0, "r2", 0, 10_000, 10_000)];
         let picture = of_bars(&bars, t0, 80);
-        assert!(rows(&picture)[0].contains('█'), "{picture}");
+        assert!(rows(&picture)[0].contains('#'), "{picture}");
     }
 
     #[test]
     fn requests_that_touch_do_not_overlap() {
         let t0 = Instant::now();
-        let bars = [bar(t0, "#1", 0, 100, 100), bar(t0, "#2", 100, 200, 200)];
+        let bars = [bar(t0, "r1", 0, 100, 100), bar(t0, "r2", 100, 200, 200)];
         let picture = of_bars(&bars, t0, 42);
         let lines = rows(&picture);
         let first_end = lines[0].chars().count();
-        let second_start = lines[1].chars().position(|c| c == '█').unwrap();
+        let second_start = lines[1].chars().position(|c| c == '#').unwrap();
         assert_eq!(first_end, second_start, "{picture}");
     }
 
@@ -248,12 +251,22 @@ mod tests {
         let mut cut = bar(t0, "#1", 0, 100, 300);
         cut.aborted = true;
         let picture = of_bars(&[cut], t0, 80);
-        assert!(rows(&picture)[0].ends_with("▒×"), "{picture}");
+        assert!(rows(&picture)[0].ends_with("~x"), "{picture}");
     }
 
     #[test]
     fn the_legend_fits() {
         assert!(LEGEND.chars().count() <= WIDTH, "{LEGEND}");
+    }
+
+    #[test]
+    fn the_picture_and_its_legend_are_ascii() {
+        let t0 = Instant::now();
+        let mut cut = bar(t0, "#2", 50, 100, 300);
+        cut.aborted = true;
+        let picture = of_bars(&[bar(t0, "#1", 0, 100, 200), cut], t0, 80);
+        assert!(picture.is_ascii(), "{picture}");
+        assert!(LEGEND.is_ascii(), "{LEGEND}");
     }
 
     #[test]

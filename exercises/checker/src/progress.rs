@@ -179,7 +179,7 @@ fn show_progress(root: &Path) -> ExitCode {
                 done += 1;
                 println!("  ✔ {dir:name_width$}  {title}");
             }
-            Status::NotStarted => println!("  · {dir:name_width$}  {title} (not started)"),
+            Status::NotStarted => println!("  - {dir:name_width$}  {title} (not started)"),
             Status::Failing { diagnosis, .. } => {
                 println!("  ✘ {dir:name_width$}  {title}");
                 println!("    {:name_width$}  {}", "", shorten(diagnosis, 72));
@@ -251,7 +251,7 @@ fn check_one(root: &Path, exercise: &Exercise) -> ExitCode {
     match &status {
         Status::Done => println!("\n  ✔ {dir}  {title}: every check passes."),
         Status::NotStarted => {
-            println!("\n  · {dir}  {title}: not started (exercises/{dir}/src/lib.rs)")
+            println!("\n  - {dir}  {title}: not started (exercises/{dir}/src/lib.rs)")
         }
         Status::Failing { .. } | Status::Broken(_) => println!("\n  ✘ {dir}  {title}"),
     }

@@ -14,7 +14,7 @@ const SLACK: Duration = Duration::from_millis(25);
 /// A client that closes each connection once its response is read: the
 /// number of connection tasks then follows the requests in flight, and
 /// the count of tasks shows the learner's own (`never_exceeds_the_limit`).
-pub(super) fn counting_client() -> Client {
+pub(crate) fn counting_client() -> Client {
     Client::builder()
         .no_proxy()
         .pool_max_idle_per_host(0)
@@ -56,7 +56,7 @@ pub(crate) async fn counting_tasks<T>(
 /// either side): those are not the learner's. A connection slower to open
 /// or close than that counts for a moment, which the margin in [`TASKS`]
 /// absorbs.
-pub(super) fn own_tasks(samples: &[(Instant, usize)], records: &[RequestRecord]) -> usize {
+pub(crate) fn own_tasks(samples: &[(Instant, usize)], records: &[RequestRecord]) -> usize {
     samples
         .iter()
         .map(|&(at, alive)| {

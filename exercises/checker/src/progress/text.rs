@@ -68,20 +68,22 @@ pub fn wrap(text: &str, indent: &str, width: usize) -> String {
     out
 }
 
-/// `[██████░░░░░░░░]`: `done` of `total`, `width` cells wide.
+/// `[######........]`: `done` of `total`, `width` cells wide. ASCII, as
+/// the book's timelines: block characters are two columns wide in a
+/// terminal set up for East Asian text.
 pub fn bar(done: usize, total: usize, width: usize) -> String {
     let full = (done * width).checked_div(total).unwrap_or(0);
-    format!("[{}{}]", "█".repeat(full), "░".repeat(width - full))
+    format!("[{}{}]", "#".repeat(full), ".".repeat(width - full))
 }
 
-/// "first sentence, cut to `max` characters…"
+/// "first sentence, cut to `max` characters..."
 pub fn shorten(text: &str, max: usize) -> String {
     let first = text.lines().next().unwrap_or_default();
     if first.chars().count() <= max {
         first.to_string()
     } else {
-        let cut: String = first.chars().take(max - 1).collect();
-        format!("{}…", cut.trim_end())
+        let cut: String = first.chars().take(max - 3).collect();
+        format!("{}...", cut.trim_end())
     }
 }
 
@@ -110,9 +112,9 @@ mod tests {
 
     #[test]
     fn the_bar_fills_with_progress() {
-        assert_eq!(bar(0, 10, 10), "[░░░░░░░░░░]");
-        assert_eq!(bar(3, 10, 10), "[███░░░░░░░]");
-        assert_eq!(bar(10, 10, 10), "[██████████]");
+        assert_eq!(bar(0, 10, 10), "[..........]");
+        assert_eq!(bar(3, 10, 10), "[###.......]");
+        assert_eq!(bar(10, 10, 10), "[##########]");
     }
 
     #[test]

@@ -328,7 +328,7 @@ fn body(root: &Path, exercise: &Exercise, verdict: &Verdict, show_hint: bool) ->
             exercise.dir
         )),
         Verdict::NotStarted => out.push_str(&format!(
-            "· Not started: replace the `todo!()` in exercises/{}/src/lib.rs\n  \
+            "- Not started: replace the `todo!()` in exercises/{}/src/lib.rs\n  \
              (its brief, at the top of the file, says what to build).\n",
             exercise.dir
         )),
@@ -366,9 +366,9 @@ fn body(root: &Path, exercise: &Exercise, verdict: &Verdict, show_hint: bool) ->
     }
     out.push_str(&format!("{}\n", "─".repeat(WIDTH)));
     out.push_str(if show_hint {
-        "save: check again · h: hide the hint · n: next exercise · q: quit"
+        "save: check again, h: hide the hint, n: next exercise, q: quit"
     } else {
-        "save: check again · h: hint · n: next exercise · q: quit"
+        "save: check again, h: hint, n: next exercise, q: quit"
     });
     out
 }
@@ -433,7 +433,7 @@ mod tests {
 
     #[test]
     fn lines_that_fit_are_kept_as_they_are() {
-        let picture = "req 1 |████      |\nreq 2 |    ████  |";
+        let picture = "req 1 |####      |\nreq 2 |    ####  |";
         assert_eq!(fit(picture), format!("{picture}\n"));
         let long = "word ".repeat(30);
         assert!(fit(&long).lines().all(|l| l.chars().count() <= WIDTH));

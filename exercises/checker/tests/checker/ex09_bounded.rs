@@ -303,8 +303,9 @@ fn fixed_batches_leave_slots_empty() {
             "#9 ",
         ],
     );
-    for line in message.lines() {
-        assert!(line.chars().count() <= 80 || !line.contains('█'), "{line}");
+    // The picture's rows fit 80 columns, in ASCII.
+    for line in message.lines().filter(|l| l.starts_with('#')) {
+        assert!(line.chars().count() <= 80 && line.is_ascii(), "{line}");
     }
 }
 
@@ -444,7 +445,7 @@ fn a_permit_given_back_before_the_body_is_read_exceeds_the_limit() {
         &[
             "requests were in flight at once, counting their bodies; the limit was 3",
             "you gave the permit back when the headers came, before the body was read",
-            "▒",
+            "~ the body",
         ],
     );
 }
