@@ -47,6 +47,9 @@ pub type Sizes = HashMap<String, usize>;
 /// The call, for messages.
 const CALL: &str = "fetch_sizes";
 
+/// When the number of tasks alive changed, and to what.
+type TaskSamples = Vec<(Instant, usize)>;
+
 /// Runs the learner's function on the lab's URLs; the map, how the run
 /// went, and the samples of how many tasks were alive on its runtime
 /// (beyond the check's own), reqwest's connection tasks included: see
@@ -57,7 +60,7 @@ fn run(
     fetch_sizes: impl AsyncFn(&Client, &[String]) -> anyhow::Result<Sizes> + Send + 'static,
     lab: &Lab,
     list: Vec<String>,
-) -> Result<(Sizes, Meta, Vec<(Instant, usize)>), Diagnosis> {
+) -> Result<(Sizes, Meta, TaskSamples), Diagnosis> {
     let client = counting_client();
     let ran = lab.run_async(CALL, move || async move {
         let (result, samples) = counting_tasks(fetch_sizes(&client, &list)).await;
