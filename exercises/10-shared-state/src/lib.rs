@@ -1,14 +1,14 @@
 //! # Exercise 10: tasks that share a map
 //!
 //! **What to build:** `fetch_sizes(client, urls)` fetches every URL at the
-//! same time, one spawned task per URL, and returns a map from each URL to
-//! the size of its body in bytes. The tasks record the sizes themselves,
-//! as their answers come, in one map they all share. The code below gets
-//! every size right, but it is as slow as fetching one URL after another:
-//! each task takes the lock *before* its request and holds it across the
-//! `.await`, so while one task waits for its answer, all the others wait
-//! for the lock. Make the requests overlap again, without losing a single
-//! update.
+//! same time and returns a map from each URL to the size of its body in
+//! bytes. The code below does it with one spawned task per URL, each
+//! recording its size as its answer comes, in one map they all share. It
+//! gets every size right, but it is as slow as fetching one URL after
+//! another: each task takes the lock *before* its request and holds it
+//! across the `.await`, so while one task waits for its answer, all the
+//! others wait for the lock. Make the requests overlap again, without
+//! losing a single update.
 //!
 //! **Reach for:** `Arc<std::sync::Mutex<HashMap<..>>>` (chapter 10): fetch
 //! first, with no lock held, then lock for the insert only, in a block of
@@ -16,15 +16,24 @@
 //! `Mutex`, locked after the fetch, works too, and so does
 //! `std::sync::RwLock`; or share nothing: each task returns its size, and
 //! you merge them into the map after awaiting the handles (`JoinSet`,
-//! `join_all`).
+//! `join_all`). The tasks are the chapter's way, not a rule: the futures
+//! polled together in one task (`join_all` on them, unspawned) pass too,
+//! if they share the map the same way.
 //!
 //! **How it is checked:** `cargo test -p ex10-shared-state` calls
 //! `fetch_sizes` with URLs of a local delay server, whose bodies change in
-//! every run. The server records when each request arrived and was
-//! answered: all of them must be in flight at once. The answers come back
-//! in the reverse order of the URLs, and every size must be in the map
-//! you return. A URL that answers 404 must make `fetch_sizes` return
-//! `Err`.
+//! every run, and checks three things:
+//!
+//! - every size: 8 URLs whose answers come back in the reverse order of
+//!   the URLs, 25 ms apart; the map you return holds each URL, exactly as
+//!   given, with the number of bytes its body had, and no other key;
+//! - overlap: 8 URLs of 80 ms each; the server's record of arrivals and
+//!   answers must show all 8 in flight at once (fewer is forgiven only if
+//!   the check's ticker saw the runtime held up for 50 ms or more, which
+//!   a loaded machine can do), `fetch_sizes` must return within 1.2 s of
+//!   what the requests take, and the sizes must be right as above;
+//! - errors: a URL that answers 404, among three that answer, must make
+//!   `fetch_sizes` return `Err`.
 //!
 //! **Hint:** a lock protects the data, not the work that produces it.
 //! Taking what you need and releasing the lock early is right; reading

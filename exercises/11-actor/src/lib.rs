@@ -15,8 +15,9 @@
 //! - The actor takes one request at a time: if it has the key's answer,
 //!   it replies with it; if not, it asks `origin(key).await`, keeps an
 //!   `Ok` answer, and replies. An error goes back to the caller who asked,
-//!   and the actor goes on with the next request. It stops when every
-//!   `Cache` is dropped.
+//!   and the actor goes on with the next request. It stops when the
+//!   `Cache` is dropped: the queue's only sender goes with it, and
+//!   `recv()` then returns `None` (the checks do not test this).
 //!
 //! **Reach for:** `tokio::sync::mpsc::channel(capacity)` for the queue
 //! (`sender.send(request).await` waits while it is full), a

@@ -14,13 +14,22 @@
 //! a variable of the loop until it is sent, or pin one future outside the
 //! loop and resume it with `&mut fut`.
 //!
-//! **How it is checked:** `cargo test -p ex12-select-loop` sends the
-//! numbers 0 to 199 into `input` and reads `output` slowly, about one item
-//! per millisecond, so your relay often waits for room in `output`; with a
-//! period of 2 ms the timer's branch wins many turns meanwhile. Every
-//! number must arrive once, in order. A second run (period 20 ms) counts
-//! the progress reports: about one per period, not none, not one per turn.
-//! A third sends 5 items and closes `input`: `relay` must return 5 at once.
+//! **How it is checked:** `cargo test -p ex12-select-loop` runs `relay`
+//! three times, with `input` room for 8 items and `output` room for 1:
+//!
+//! - the numbers 0 to 199 into `input`, and `output` read slowly, one
+//!   item per millisecond, so your relay often waits for room in `output`;
+//!   with a period of 2 ms the timer's branch wins many turns meanwhile.
+//!   Every number must arrive once, in order, and `relay` must return
+//!   200, within 3 s, once `input` is closed;
+//! - the same with a period of 20 ms, to count the progress reports. With
+//!   P the periods that fit in the run (its length over 20 ms), there must
+//!   be at least one report, at least P / 3 of them when P is 9 or more,
+//!   and at most 2 P + 4 (one per turn is far more); they must never go
+//!   down, and the last one must be at most 200, and at least 100 when
+//!   there were 4 reports or more;
+//! - 5 items, then `input` closes: `relay` must forward all 5 and return
+//!   5, within 500 ms of the close (and within 1 s in all).
 //!
 //! **Hint:** when the timer's branch wins, `select!` drops the other
 //! branch's future, wherever it was waiting. `forward_one` below waits
