@@ -15,12 +15,16 @@
 //! `tokio::time::sleep(limit)`.
 //!
 //! **How it is checked:** `cargo test -p ex09-timeout` calls your function
-//! with a URL that answers after 50 ms (limit 3 s), with one that answers
-//! after 1.5 s (limit 300 ms: `None` must come at the limit, not before it
-//! and not long after), with one whose headers come after 600 ms but whose
-//! body trickles in over 1.5 s (limit 800 ms: the limit covers reading the
-//! body too), and with a URL that answers 404 and one where nothing listens
-//! (both must be an `Err`). The delay server records every request it sees.
+//! with URLs of a local delay server, which records every request it sees:
+//!
+//! - an answer after 50 ms, limit 3 s: `Some` of the body it sent;
+//! - an answer after 1.5 s, limit 300 ms: `None`, no sooner than 285 ms
+//!   (the limit less 5 %, for rounding) and no later than 450 ms (half the
+//!   limit again, for a loaded machine) after the call;
+//! - headers after 600 ms and a body that trickles in over 1.5 s, limit
+//!   800 ms: `None` between 760 ms and 1.2 s, as the limit covers reading
+//!   the body too;
+//! - a URL that answers 404 and one where nothing listens: both `Err`.
 //!
 //! **Hint:** wrap the whole `fetch(client, url)` future, not a part of it
 //! (`send()` ends when the headers arrive; the body comes after), and turn
