@@ -13,15 +13,22 @@
 //! `cx.waker().clone()` in `shared.waker`, so that the timer thread wakes
 //! this task, and return `Poll::Pending`.
 //!
-//! **How it is checked:** `cargo test -p ex14-future` polls your `Delay`
-//! with executors of the checker's own, whose wakers count every wake-up:
-//! it must be ready after its time and not before, wake the task when it
-//! is ready (a future that returns Pending and never wakes the task hangs
-//! its executor), not wake it in vain (each wake-up means one more poll:
-//! waking on every poll is a spin loop, and the check reports how many
-//! polls and how much CPU time it cost), and wake the waker of the
-//! *latest* poll: polled with a new waker, as when an executor moves the
-//! future to another task, it must wake that one, not the first.
+//! **How it is checked:** `cargo test -p ex14-future` polls your
+//! `Delay::new(150 ms)` with executors of the checker's own, whose wakers
+//! count every wake-up, each run with a time limit of 4 s:
+//!
+//! - ready after its time and not before: not before 150 ms after it was
+//!   made;
+//! - it wakes the task when it is ready: not Ready on the first poll,
+//!   Pending then, and ready at last because it woke the task (a future
+//!   that returns Pending and never wakes the task hangs its executor);
+//! - it does not wake the task in vain: at most 10 polls in all (2 do;
+//!   waking on every poll is a spin loop, and the check reports how many
+//!   polls and how much CPU time it cost);
+//! - it wakes the waker of the *latest* poll: polled twice right after it
+//!   is made, with one waker and then another (as when an executor moves
+//!   the future to another task), it must wake the second within 600 ms
+//!   of its making.
 //!
 //! **Hint:** a poll returns at once, Ready or Pending. Never wait inside
 //! it: waiting is what the waker is for.

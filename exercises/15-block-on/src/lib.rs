@@ -14,12 +14,18 @@
 //! (`std::thread::park()`) until the waker unparks it.
 //!
 //! **How it is checked:** `cargo test -p ex15-block-on` runs your
-//! `block_on` on a thread of the checker's, with a time limit, on futures
-//! that count their polls and wake-ups: it must return the future's
-//! output; while a future waits 300 ms for its timer thread, poll it only
-//! a few times and use next to no CPU time (the check measures the CPU
-//! time of the thread); poll again after every wake-up; and keep a
-//! wake-up that comes while `poll` is still running.
+//! `block_on` on a thread of the checker's, on futures that count their
+//! polls and wake-ups, each run with a time limit of 4 s:
+//!
+//! - a future ready at once, and one woken once by a thread after 30 ms:
+//!   `block_on` returns the output of each (a number new in every run);
+//! - a future woken once after 300 ms: at most 10 polls (a parked
+//!   `block_on` makes 2), and at most 30 ms of CPU time on its thread,
+//!   which the check measures;
+//! - a future woken three times, 40 ms apart: polled again after each
+//!   wake-up, it returns its output;
+//! - a future that wakes its waker during its own first poll, before
+//!   `block_on` can wait: that wake-up must not be lost.
 //!
 //! **Hint:** `Poll::Pending` means "not yet, and I will wake you": wait
 //! for the waker, not for time. A wake-up can come before you start
