@@ -12,8 +12,14 @@
 //!
 //! **How it is checked:** `cargo test -p ex06-concurrent` calls
 //! `fetch_all` with URLs of a local delay server that records when each
-//! request arrives, so it sees whether they overlapped. Bodies change in
-//! every run; a URL that answers 404 must make `fetch_all` return `Err`.
+//! request arrives and ends, and bodies new in every run:
+//!
+//! - 5 URLs answering after 250, 200, 150, 100 and 50 ms (the last
+//!   first): the bodies, in the order of the URLs;
+//! - 10 URLs of 200 ms: all 10 in flight at once at the server, every
+//!   body right, and `fetch_all` back within 900 ms (twice the delay and
+//!   half a second for a loaded machine);
+//! - a URL that answers 404, among three that answer: `Err`.
 //!
 //! **Hint:** the `.await` inside the loop is the culprit: it waits for one
 //! request before the loop starts the next. Start every request first
