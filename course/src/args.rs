@@ -7,8 +7,12 @@
 //! A bad value (`--requests abc`, `--delay-ms -5`) prints one error line and
 //! the usage, and exits with code 2 (clap's convention).
 
-use clap::{Args as _, CommandFactory, FromArgMatches, Parser};
+#[cfg(feature = "requests")]
+use clap::Parser;
+use clap::{Args as _, CommandFactory, FromArgMatches};
+#[cfg(feature = "requests")]
 use std::path::PathBuf;
+#[cfg(feature = "requests")]
 use std::time::Duration;
 
 #[cfg(feature = "requests")]
@@ -174,117 +178,6 @@ pub fn try_parse_from<A: CommandFactory + FromArgMatches>(
     A::from_arg_matches(&command.try_get_matches_from(argv)?)
 }
 
-/// The flags of chapter 4 (CPU-heavy work).
-#[derive(Parser, Debug, Clone)]
-pub struct Chapter4Args {
-    /// Which Fibonacci number to compute with the naive recursion. Each
-    /// step up costs about 1.6 times as much: 39 takes about half a second
-    /// in a debug build, 30 (the article's) about 10 ms.
-    #[arg(long = "fib", value_name = "N", default_value_t = 39,
-          value_parser = clap::value_parser!(u32).range(1..=42))]
-    pub fib: u32,
-
-    /// Also draw what the ticker saw as an SVG picture in this file.
-    #[arg(long, value_name = "FILE")]
-    pub svg: Option<PathBuf>,
-}
-
-/// The flags of chapter 8 (to spawn or not to spawn).
-#[derive(Parser, Debug, Clone)]
-pub struct Chapter8Args {
-    /// How long each of the two sleeps lasts, in ms.
-    #[arg(long, value_name = "MS", default_value_t = 500, allow_negative_numbers = true,
-          value_parser = clap::value_parser!(u64).range(10..=10_000))]
-    pub sleep_ms: u64,
-
-    /// Also draw what the ticker saw as an SVG picture in this file.
-    #[arg(long, value_name = "FILE")]
-    pub svg: Option<PathBuf>,
-}
-
-impl Chapter8Args {
-    /// The length of each sleep.
-    pub fn sleep(&self) -> Duration {
-        Duration::from_millis(self.sleep_ms)
-    }
-}
-
-#[cfg(feature = "requests")]
-/// The flags of chapter 7 (join_all and analysis).
-#[derive(Parser, Debug, Clone)]
-pub struct Chapter7Args {
-    #[command(flatten)]
-    pub common: RequestArgs,
-
-    /// One size for every response body, in bytes (default: sizes that
-    /// differ from request to request, like real pages).
-    #[arg(long, value_name = "N",
-          value_parser = clap::value_parser!(u64).range(1..=mock_server::MAX_BODY_BYTES as u64))]
-    pub bytes: Option<u64>,
-
-    /// How to add up the tasks' results.
-    #[arg(long, value_enum, value_name = "HOW", default_value_t = SumWith::ForLoop)]
-    pub sum: SumWith,
-}
-
-#[cfg(feature = "requests")]
-/// The two ways chapter 7 adds up the results of `join_all`.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SumWith {
-    /// A plain `for` loop, as in the article.
-    ForLoop,
-    /// `Iterator::try_fold`, which stops at the first error.
-    TryFold,
-}
-
-#[cfg(feature = "requests")]
-/// The flags of chapter 9 (bounded concurrency at scale).
-#[derive(Parser, Debug, Clone)]
-pub struct Chapter9Args {
-    #[command(flatten)]
-    pub common: RequestArgs,
-
-    /// At most this many requests in flight at once, for buffer-unordered
-    /// and join-set [default: a tenth of --requests]
-    #[arg(long, value_name = "K",
-          value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub limit: Option<u32>,
-
-    /// What to run.
-    #[arg(long, value_enum, value_name = "MODE", default_value_t = Mode::Tour)]
-    pub mode: Mode,
-}
-
-#[cfg(feature = "requests")]
-impl Chapter9Args {
-    /// `--limit`, or a tenth of the requests (at least 1).
-    pub fn limit(&self) -> usize {
-        self.limit
-            .map_or(self.common.count() / 10, |k| k as usize)
-            .max(1)
-    }
-}
-
-#[cfg(feature = "requests")]
-/// What chapter 9 runs.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// All of it: the descriptor budget, a table of limits, JoinSet with a
-    /// semaphore, a timeout and a select!.
-    Tour,
-    /// Every request spawned at once, with no limit.
-    Unbounded,
-    /// At most --limit at once with futures' `buffer_unordered`.
-    BufferUnordered,
-    /// At most --limit at once with a `JoinSet` and a `Semaphore`.
-    JoinSet,
-    /// One slow request under `tokio::time::timeout`.
-    Timeout,
-    /// One slow request raced against a deadline with `select!` (Ctrl-C
-    /// ends every mode the same way).
-    Select,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,110 +260,42 @@ mod tests {
             .collect()
     }
 
+    /// A chapter's own flags, as a chapter's `src/args.rs` defines them.
+    #[derive(clap::Parser, Debug)]
+    struct Flags {
+        /// How many things to count: a description long enough that clap
+        /// has to wrap it to fit the course's width, whatever the width of
+        /// the terminal the test runs in, or of none at all.
+        #[arg(long, default_value_t = 3,
+              value_parser = clap::value_parser!(u32).range(1..=9))]
+        n: u32,
+    }
+
     #[test]
-    fn chapter4_takes_a_fibonacci_number() {
-        let a: Chapter4Args = try_parse_from("chapter4", "about", argv(&[])).unwrap();
-        assert_eq!(a.fib, 39);
-        let a: Chapter4Args = try_parse_from("chapter4", "about", argv(&["--fib", "30"])).unwrap();
-        assert_eq!(a.fib, 30);
-        for bad in [
-            &["--fib", "abc"][..],
-            &["--fib", "0"],
-            &["--fib", "43"],
-            &["--bogus"],
-        ] {
-            let e = try_parse_from::<Chapter4Args>("chapter4", "about", argv(bad))
+    fn a_chapter_s_own_flags_are_parsed_and_checked() {
+        let a: Flags = try_parse_from("chapterX", "about", argv(&[])).unwrap();
+        assert_eq!(a.n, 3);
+        let a: Flags = try_parse_from("chapterX", "about", argv(&["--n", "5"])).unwrap();
+        assert_eq!(a.n, 5);
+        for bad in [&["--n", "0"][..], &["--n", "x"], &["--bogus"]] {
+            let e = try_parse_from::<Flags>("chapterX", "about", argv(bad))
                 .expect_err("should be refused");
             assert_eq!(e.exit_code(), 2, "{bad:?}: {e}");
         }
     }
 
     #[test]
-    fn chapter8_takes_a_sleep_length() {
-        let a: Chapter8Args = try_parse_from("chapter8", "about", argv(&[])).unwrap();
-        assert_eq!(a.sleep(), Duration::from_millis(500));
-        let a: Chapter8Args =
-            try_parse_from("chapter8", "about", argv(&["--sleep-ms", "200"])).unwrap();
-        assert_eq!(a.sleep(), Duration::from_millis(200));
-        for bad in [
-            &["--sleep-ms", "-5"][..],
-            &["--sleep-ms", "5"],
-            &["--sleep-ms", "x"],
-        ] {
-            let e = try_parse_from::<Chapter8Args>("chapter8", "about", argv(bad))
-                .expect_err("should be refused");
-            assert_eq!(e.exit_code(), 2, "{bad:?}: {e}");
-        }
-    }
-
-    #[cfg(feature = "requests")]
-    fn chapter_parse<A: CommandFactory + FromArgMatches>(args: &[&str]) -> Result<A, clap::Error> {
-        let command = A::command()
-            .mut_arg("requests", |a| a.default_value("10"))
-            .mut_arg("delay_ms", |a| a.default_value("1000"));
-        A::from_arg_matches(&command.try_get_matches_from(argv(args))?)
-    }
-
-    #[cfg(feature = "requests")]
-    #[test]
-    fn chapter7_flags() {
-        let a: Chapter7Args = chapter_parse(&[]).unwrap();
-        assert_eq!(
-            (a.common.count(), a.bytes, a.sum),
-            (10, None, SumWith::ForLoop)
-        );
-        let a: Chapter7Args =
-            chapter_parse(&["--sum", "try-fold", "--bytes", "100", "--requests", "3"]).unwrap();
-        assert_eq!(
-            (a.common.count(), a.bytes, a.sum),
-            (3, Some(100), SumWith::TryFold)
-        );
-        for bad in [
-            &["--sum", "map"][..],
-            &["--bytes", "0"],
-            &["--bytes", "99999999999"],
-        ] {
-            let e = chapter_parse::<Chapter7Args>(bad).expect_err("should be refused");
-            assert_eq!(e.exit_code(), 2, "{bad:?}: {e}");
-        }
-    }
-
-    #[cfg(feature = "requests")]
-    #[test]
-    fn chapter9_flags() {
-        let a: Chapter9Args = chapter_parse(&[]).unwrap();
-        assert_eq!(
-            (a.limit(), a.mode),
-            (1, Mode::Tour),
-            "a tenth of 10 requests"
-        );
-        let a: Chapter9Args = chapter_parse(&["--requests", "1000"]).unwrap();
-        assert_eq!(a.limit(), 100);
-        let a: Chapter9Args =
-            chapter_parse(&["--mode", "join-set", "--limit", "5", "--delay-ms", "50"]).unwrap();
-        assert_eq!(
-            (a.limit(), a.mode, a.common.delay_ms()),
-            (5, Mode::JoinSet, 50)
-        );
-        for bad in [
-            &["--limit", "0"][..],
-            &["--limit", "x"],
-            &["--mode", "fast"],
-            &["--requests", "abc"],
-        ] {
-            let e = chapter_parse::<Chapter9Args>(bad).expect_err("should be refused");
-            assert_eq!(e.exit_code(), 2, "{bad:?}: {e}");
-        }
-    }
-
-    #[test]
-    fn help_names_the_chapter() {
-        let e = try_parse_from::<Chapter4Args>("chapter4", "CPU-heavy work", argv(&["--help"]))
+    fn help_names_the_chapter_and_fits_80_columns() {
+        let e = try_parse_from::<Flags>("chapter4", "CPU-heavy work", argv(&["--help"]))
             .expect_err("help is reported as an error by clap");
         assert_eq!(e.exit_code(), 0);
         let text = e.to_string();
         assert!(
             text.contains("CPU-heavy work") && text.contains("cargo run -p chapter4 --"),
+            "{text}"
+        );
+        assert!(
+            text.lines().all(|l| l.chars().count() <= HELP_WIDTH),
             "{text}"
         );
     }

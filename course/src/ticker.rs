@@ -30,7 +30,7 @@ pub struct TickReport {
     pub longest_gap: Duration,
     /// When it started and when the report was made, and every wake-up
     /// between, in seconds since the program started (the log's clock): what
-    /// [`write_svg`] draws.
+    /// [`crate::timeline::ticks::write_svg`] draws.
     pub started_at: f64,
     pub ended_at: f64,
     pub wakes: Vec<f64>,
@@ -89,23 +89,6 @@ impl Ticker {
         let report = self.report();
         self.task.abort();
         report
-    }
-}
-
-/// Draws what tickers saw, one row per phase (`("inline", &report)`), with
-/// each wake-up as a tick and the longest gap marked, and writes it to
-/// `path` (on the blocking pool). Does nothing without a path.
-pub async fn write_svg(
-    path: Option<&std::path::Path>,
-    title: &str,
-    phases: &[(&str, &TickReport)],
-) -> crate::Result<()> {
-    match path {
-        Some(path) => {
-            let svg = crate::timeline::ticks::svg(title, phases);
-            crate::timeline::svg::write(path, svg).await
-        }
-        None => Ok(()),
     }
 }
 

@@ -16,6 +16,8 @@
 //! ```
 
 // ANCHOR: all
+mod args;
+
 use course::Ticker;
 use log::info;
 use std::process::ExitCode;
@@ -38,7 +40,7 @@ const TICK: Duration = Duration::from_millis(10);
 // needs no extra feature: its pool is part of every tokio runtime.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let args: course::args::Chapter4Args = course::args::chapter_args(
+    let args: args::Args = course::args::chapter_args(
         "chapter4",
         "CPU-heavy work: spawn_blocking keeps the runtime free, \
          inline work stalls it",
@@ -48,7 +50,7 @@ async fn main() -> ExitCode {
 }
 // ANCHOR_END: runtime
 
-async fn app(args: course::args::Chapter4Args) -> course::Result<()> {
+async fn app(args: args::Args) -> course::Result<()> {
     let n = args.fib;
     // ANCHOR: spawn_blocking
     info!("computing fib({n}) with spawn_blocking; the ticker runs meanwhile");
@@ -84,7 +86,7 @@ async fn app(args: course::args::Chapter4Args) -> course::Result<()> {
     // ANCHOR_END: inline
 
     // The picture of what the ticker saw (`--svg`), drawn from this run.
-    course::ticker::write_svg(
+    course::timeline::ticks::write_svg(
         args.svg.as_deref(),
         &format!("Chapter 4: a ticker beside fib({n})"),
         &[

@@ -66,9 +66,14 @@ fn help_works_and_bad_flags_are_usage_errors() {
     let help = run(BIN, &["--help"], &[], DEADLINE);
     assert_eq!(help.code, Some(0), "{}", help.transcript());
     assert!(help.stdout.contains("--fib"), "{}", help.transcript());
+    // clap wraps the help to 80 columns: read it as one line of words.
+    let words = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("[default: 39]"), "{}", help.transcript());
     for bad in [
         &["--fib", "abc"][..],
         &["--fib", "-5"],
+        &["--fib", "0"],
+        &["--fib", "43"],
         &["--fib", "99"],
         &["--bogus"],
     ] {

@@ -12,9 +12,11 @@
 //! ```
 
 // ANCHOR: all
+mod args;
+
 use anyhow::Context as _;
+use args::{Args, SumWith};
 use course::Timeline;
-use course::args::{Chapter7Args, SumWith};
 use course::timeline::Kind;
 use futures::future::join_all;
 use log::info;
@@ -37,7 +39,7 @@ type Joined = Result<course::Result<Counts>, tokio::task::JoinError>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Chapter7Args = course::args::parse_with_defaults(
+    let args: Args = course::args::parse_with_defaults(
         "chapter7",
         "join_all and analysis: spawned requests, their bodies analysed in spawn_blocking",
         10,
@@ -108,7 +110,7 @@ async fn fetch_and_analyze(
 }
 // ANCHOR_END: task
 
-async fn app(args: Chapter7Args) -> course::Result<()> {
+async fn app(args: Args) -> course::Result<()> {
     let server = course::Server::start().await?;
     // One client, its connection pool shared by all the tasks (chapter 5).
     let client = args.common.client()?;
@@ -208,7 +210,7 @@ fn sum_with_try_fold(results: Vec<Joined>) -> course::Result<Counts> {
 /// The URL of task `n`: a different page per task, so each body is
 /// different text. The server never fetches it; `?bytes=` sets how much
 /// text it invents.
-fn page_url(server: &course::Server, args: &Chapter7Args, n: usize) -> String {
+fn page_url(server: &course::Server, args: &Args, n: usize) -> String {
     let target = format!("http://www.google.co.uk/{n}");
     let bytes = args
         .bytes

@@ -13,6 +13,7 @@
 //! ```
 
 // ANCHOR: all
+mod args;
 mod counterparts;
 
 use counterparts::COUNTERPARTS;
@@ -32,7 +33,7 @@ const TICK: Duration = Duration::from_millis(10);
 // stalls one worker and every task queued on it.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let args: course::args::Chapter8Args = course::args::chapter_args(
+    let args: args::Args = course::args::chapter_args(
         "chapter8",
         "To spawn or not to spawn: std::thread::sleep vs tokio::time::sleep \
          on a runtime",
@@ -78,7 +79,7 @@ async fn app(pause: Duration, svg: Option<PathBuf>) -> course::Result<()> {
     // ANCHOR_END: spawn_blocking
 
     // The picture of what the ticker saw (`--svg`), drawn from this run.
-    course::ticker::write_svg(
+    course::timeline::ticks::write_svg(
         svg.as_deref(),
         &format!("Chapter 8: a ticker beside three {ms} ms sleeps"),
         &[

@@ -69,9 +69,14 @@ fn help_works_and_bad_flags_are_usage_errors() {
     let help = run(BIN, &["--help"], &[], DEADLINE);
     assert_eq!(help.code, Some(0), "{}", help.transcript());
     assert!(help.stdout.contains("--sleep-ms"), "{}", help.transcript());
+    // clap wraps the help to 80 columns: read it as one line of words.
+    let words = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("[default: 500]"), "{}", help.transcript());
     for bad in [
         &["--sleep-ms", "-5"][..],
         &["--sleep-ms", "abc"],
+        &["--sleep-ms", "5"],
+        &["--sleep-ms", "10001"],
         &["--bogus"],
     ] {
         let run = run(BIN, bad, &[], DEADLINE);

@@ -17,8 +17,8 @@
 
 // ANCHOR: all
 use anyhow::{Context as _, bail};
+use args::{Args, Mode};
 use course::Timeline;
-use course::args::{Chapter9Args, Mode};
 use course::resources::Budget;
 use futures::StreamExt as _;
 use log::info;
@@ -29,6 +29,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+mod args;
 mod measure;
 mod report;
 
@@ -45,7 +46,7 @@ const DELAY_MS: u64 = 100;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Chapter9Args = course::args::parse_with_defaults(
+    let args: Args = course::args::parse_with_defaults(
         "chapter9",
         "Bounded concurrency at scale: thousands of requests, limits, \
          timeouts, cancellation",
@@ -57,7 +58,7 @@ async fn main() -> ExitCode {
     course::finish(app(args).await)
 }
 
-async fn app(args: Chapter9Args) -> course::Result<()> {
+async fn app(args: Args) -> course::Result<()> {
     // Every connection is a file descriptor, and the operating system caps
     // how many a process may hold. The cap that applies (the soft limit)
     // is often 1,024; a process may raise it up to the hard limit, so this
@@ -96,10 +97,7 @@ async fn app(args: Chapter9Args) -> course::Result<()> {
     // ANCHOR_END: ctrl_c
 }
 
-async fn run(
-    args: &Chapter9Args,
-    server: &course::Server,
-) -> course::Result<()> {
+async fn run(args: &Args, server: &course::Server) -> course::Result<()> {
     match args.mode {
         Mode::Tour => tour(args, server).await,
         Mode::Unbounded => {
@@ -144,10 +142,7 @@ struct Batch {
 }
 
 impl Batch {
-    fn new(
-        args: &Chapter9Args,
-        server: &course::Server,
-    ) -> course::Result<Batch> {
+    fn new(args: &Args, server: &course::Server) -> course::Result<Batch> {
         Ok(Batch {
             client: args.common.client()?,
             // Empty bodies: this chapter is about connections, not content.
@@ -180,10 +175,7 @@ impl Batch {
 /// Why not spawn them all, as in chapter 6? Works out how many requests
 /// fit in this process's file descriptors (`None` where the system does
 /// not say), and prints it.
-async fn budget(
-    args: &Chapter9Args,
-    server: &course::Server,
-) -> Option<Budget> {
+async fn budget(args: &Args, server: &course::Server) -> Option<Budget> {
     // A request in flight holds the client's socket and, when the server
     // runs inside this process, the server's end of the connection too.
     let per_request = if server.embedded_server().is_some() {
@@ -310,7 +302,7 @@ fn check(
 /// `tokio::time::timeout` gives a future a deadline. A request that the
 /// server answers after two delays gets one delay to finish.
 async fn with_timeout(
-    args: &Chapter9Args,
+    args: &Args,
     server: &course::Server,
     timeline: &Timeline,
 ) -> course::Result<()> {
@@ -350,7 +342,7 @@ async fn with_timeout(
 /// the others. Here a request races a deadline; the run as a whole races
 /// Ctrl-C the same way (see `app`).
 async fn with_select(
-    args: &Chapter9Args,
+    args: &Args,
     server: &course::Server,
     timeline: &Timeline,
 ) -> course::Result<()> {
@@ -378,10 +370,7 @@ async fn with_select(
 
 /// Everything: the budget, a table of limits, the JoinSet, a timeout and a
 /// select!.
-async fn tour(
-    args: &Chapter9Args,
-    server: &course::Server,
-) -> course::Result<()> {
+async fn tour(args: &Args, server: &course::Server) -> course::Result<()> {
     let count = args.common.count();
     let delay = args.common.delay();
     info!(

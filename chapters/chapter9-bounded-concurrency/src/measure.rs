@@ -2,8 +2,8 @@
 //! tour can afford, and a pause between batches. The lesson is in
 //! `main.rs`; this is how its table gets its numbers.
 
+use crate::args::Args;
 use crate::{Batch, report};
-use course::args::Chapter9Args;
 use course::resources::{Budget, Peaks, Sampler};
 use log::info;
 use std::time::{Duration, Instant};
@@ -131,7 +131,7 @@ impl Strategy {
 /// Runs one strategy with `--limit`, then shows the timeline and summary.
 /// `budget`: the descriptor budget, if known (to name running out of it).
 pub async fn single(
-    args: &Chapter9Args,
+    args: &Args,
     server: &course::Server,
     strategy: Strategy,
     budget: Option<Budget>,

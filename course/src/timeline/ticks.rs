@@ -75,6 +75,20 @@ pub fn svg(title: &str, phases: &[(&str, &TickReport)]) -> String {
     out
 }
 
+/// Draws what tickers saw, one row per phase (`("inline", &report)`), with
+/// each wake-up as a tick and the longest gap marked, and writes it to
+/// `path` (on the blocking pool). Does nothing without a path.
+pub async fn write_svg(
+    path: Option<&std::path::Path>,
+    title: &str,
+    phases: &[(&str, &TickReport)],
+) -> crate::Result<()> {
+    match path {
+        Some(path) => svg::write(path, self::svg(title, phases)).await,
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
