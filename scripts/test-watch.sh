@@ -21,7 +21,7 @@ fi
 
 exercise=01-runtime
 file="exercises/$exercise/src/lib.rs"
-first_check=$(sed -n 's/.*CHECKS: .*= &\["\([^"]*\)".*/\1/p' exercises/checker/src/ex01.rs)
+first_check=$(sed -n 's/.*CHECKS: .*= &\["\([^"]*\)".*/\1/p' exercises/checker/src/exercises/ex01.rs)
 [ -n "$first_check" ] || { echo "test-watch: cannot read ex01's CHECKS" >&2; exit 1; }
 
 backup="$(mktemp)"

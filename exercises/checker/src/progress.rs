@@ -22,7 +22,7 @@ mod watch;
 pub use run::{Parsed, Status, TestRun, compiler_message, parse, status};
 pub use text::{Brief, brief};
 
-use crate::{EXERCISES, Exercise};
+use crate::exercises::{EXERCISES, Exercise};
 use run::{cargo_test, pristine};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

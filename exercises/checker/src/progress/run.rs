@@ -1,7 +1,8 @@
 //! Running `cargo test -p <exercise>` and reading what it says: which
 //! checks passed, the diagnosis of each failure, the compiler's error.
 
-use crate::{Exercise, NOT_STARTED};
+use crate::exercises::Exercise;
+use crate::shared::NOT_STARTED;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -13,7 +13,8 @@
 use super::newest_file;
 use super::run::{Parsed, TestRun, cargo_test, compiler_message, failures_in_order, parse};
 use super::text::{read_brief, wrap};
-use crate::{EXERCISES, Exercise, NOT_STARTED};
+use crate::exercises::{EXERCISES, Exercise};
+use crate::shared::NOT_STARTED;
 use notify_debouncer_mini::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Read, Write};

@@ -46,7 +46,7 @@ fn the_folders_are_the_exercises_in_course_order() {
         crate_folders("exercises"),
         order(),
         "the crates under exercises/, sorted, are EXERCISES in order \
-         (exercises/checker/src/lib.rs)"
+         (exercises/checker/src/exercises.rs)"
     );
     assert_eq!(
         crate_folders("solutions"),
