@@ -7,8 +7,9 @@
 //! delay of MS ms). End of stdin stops it.
 
 use crate::child::{Proc, kv_line, num, parse_kv};
+use crate::sections::{Findings, Settings};
 use crate::table::{Row, count};
-use crate::{Findings, Settings, load, sys};
+use crate::{load, sys};
 use std::io::BufRead;
 use std::time::Duration;
 
