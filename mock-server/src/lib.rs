@@ -32,6 +32,7 @@
 
 mod accept;
 mod body;
+mod conn;
 mod record;
 mod routes;
 mod serve;

@@ -6,7 +6,8 @@
 //! on the first accept error ("too many open files" in a burst).
 
 use crate::Shared;
-use crate::body::{Busy, ConnEnds, Finish, Reservation, ResponseBody, Tracked};
+use crate::body::{Reservation, ResponseBody};
+use crate::conn::{Busy, ConnEnds, Finish, Tracked};
 use crate::record::RequestRecord;
 use crate::routes::{ROUTES_HELP, Route, route};
 use hyper::body::Incoming;
