@@ -10,21 +10,19 @@
 //! it: its lines are kept as they are (timelines included), only a line
 //! wider than the screen is wrapped.
 
+mod screen;
+
 use super::newest_file;
-use super::run::{Parsed, TestRun, cargo_test, compiler_message, failures_in_order, parse};
-use super::text::{read_brief, wrap};
+use super::run::cargo_test;
 use crate::exercises::{EXERCISES, Exercise};
-use crate::shared::NOT_STARTED;
 use notify_debouncer_mini::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
+use screen::{Verdict, body, header, screen, verdict};
 use std::collections::VecDeque;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, SystemTime};
-
-/// Width of the screen the watch mode is laid out for.
-const WIDTH: usize = 80;
 
 /// Saves closer together than this are one change: editors often write a
 /// file in several steps (a temporary file, a rename, a touch).
@@ -37,42 +35,6 @@ enum Event {
     /// Standard input closed: nobody can press `q` any more.
     InputClosed,
     WatchFailed(String),
-}
-
-/// What one check of one exercise showed.
-enum Verdict {
-    Passed,
-    /// Every failure is the starter's `todo!()`.
-    NotStarted,
-    /// The failed checks in teaching order, with their diagnoses.
-    Failing(Vec<(String, String)>),
-    /// The compiler's message, or cargo's.
-    Broken(String),
-}
-
-fn verdict(exercise: &Exercise, run: &TestRun) -> Verdict {
-    if run.success {
-        return Verdict::Passed;
-    }
-    let parsed: Parsed = parse(&run.output);
-    if parsed.compile_error.is_some() {
-        let message = compiler_message(&run.output, 14)
-            .unwrap_or_else(|| String::from("it does not compile"));
-        return Verdict::Broken(message);
-    }
-    if parsed.failures.is_empty() {
-        return Verdict::Broken(
-            parsed
-                .other_error
-                .unwrap_or_else(|| String::from("cargo test failed without a test failure")),
-        );
-    }
-    let failures = failures_in_order(exercise, &parsed);
-    if failures.iter().all(|(_, m)| m.contains(NOT_STARTED)) {
-        Verdict::NotStarted
-    } else {
-        Verdict::Failing(failures)
-    }
 }
 
 /// The terminal in "one key at a time, no echo" mode while the watch runs,
@@ -303,101 +265,12 @@ fn run_loop(root: &Path, start: usize, inbox: &Receiver<Event>) -> ExitCode {
     }
 }
 
-fn header(exercise: &Exercise, index: usize, notice: &str) -> String {
-    let mut out = String::new();
-    if !notice.is_empty() {
-        out.push_str(notice);
-        out.push('\n');
-    }
-    out.push_str(&format!(
-        "Exercise {} of {}: {}\nexercises/{}/src/lib.rs\n{}",
-        index + 1,
-        EXERCISES.len(),
-        exercise.title,
-        exercise.dir,
-        "─".repeat(WIDTH)
-    ));
-    out
-}
-
-fn body(root: &Path, exercise: &Exercise, verdict: &Verdict, show_hint: bool) -> String {
-    let mut out = String::new();
-    match verdict {
-        Verdict::Passed => out.push_str(&format!(
-            "✔ {} passes every check. That was the last exercise: \
-             `cargo progress` shows which are left, if any.\n",
-            exercise.dir
-        )),
-        Verdict::NotStarted => out.push_str(&format!(
-            "- Not started: replace the `todo!()` in exercises/{}/src/lib.rs\n  \
-             (its brief, at the top of the file, says what to build).\n",
-            exercise.dir
-        )),
-        Verdict::Failing(failures) => {
-            let (check, diagnosis) = &failures[0];
-            out.push_str(&format!("✘ {check}\n\n"));
-            out.push_str(&fit(diagnosis));
-            if failures.len() > 1 {
-                let others: Vec<&str> = failures[1..].iter().map(|(n, _)| n.as_str()).collect();
-                out.push('\n');
-                out.push_str(&wrap(
-                    &format!("Also failing: {}", others.join(", ")),
-                    "",
-                    WIDTH,
-                ));
-            }
-        }
-        Verdict::Broken(message) => {
-            out.push_str("✘ It does not compile:\n\n");
-            out.push_str(&fit(message));
-            out.push_str(&format!(
-                "\n(`cargo test -p {}` shows every error.)\n",
-                exercise.package
-            ));
-        }
-    }
-    if show_hint {
-        let hint = read_brief(root, exercise).hint;
-        out.push('\n');
-        if hint.is_empty() {
-            out.push_str("This exercise's brief has no hint.\n");
-        } else {
-            out.push_str(&wrap(&format!("Hint: {hint}"), "", WIDTH));
-        }
-    }
-    out.push_str(&format!("{}\n", "─".repeat(WIDTH)));
-    out.push_str(if show_hint {
-        "save: check again, h: hide the hint, n: next exercise, q: quit"
-    } else {
-        "save: check again, h: hint, n: next exercise, q: quit"
-    });
-    out
-}
-
-/// `text` as printed, each line kept whole unless wider than the screen.
-fn fit(text: &str) -> String {
-    let mut out = String::new();
-    for line in text.lines() {
-        if line.chars().count() <= WIDTH {
-            out.push_str(line);
-            out.push('\n');
-        } else {
-            out.push_str(&wrap(line, "", WIDTH));
-        }
-    }
-    out
-}
-
-fn screen(header: &str, body: &str) {
-    // Clear the screen and the scrollback, cursor to the top left.
-    let mut out = std::io::stdout().lock();
-    let _ = write!(out, "\x1b[2J\x1b[3J\x1b[H{header}\n{body}\n");
-    let _ = out.flush();
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::run::TestRun;
+    use super::screen::{WIDTH, fit};
     use super::*;
+    use crate::shared::NOT_STARTED;
 
     #[test]
     fn a_saved_source_names_its_exercise_and_editor_files_are_ignored() {
