@@ -12,6 +12,9 @@
 //! directory that older builds left other variants in. The report names
 //! each such package with the features the chapter gave it and the ones
 //! `cargo test` gave it, so the fix (course/Cargo.toml's union) is one line.
+//! The workspace's own crates count too (the delay server, chapter 14 under
+//! chapter 15), all but the chapter itself and `course`, which chapters
+//! without requests build with fewer features on purpose.
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
@@ -28,6 +31,33 @@ pub struct Artifact {
     pub features: Vec<String>,
     pub filenames: Vec<String>,
     pub fresh: bool,
+}
+
+impl Artifact {
+    /// The package's name, without its version.
+    pub fn name(&self) -> &str {
+        self.package.split(' ').next().unwrap_or_default()
+    }
+}
+
+/// The units of `chapter`'s own build that `cargo test` did not build
+/// (none of their files is in `built`): dependencies, then crates of this
+/// workspace other than the chapter itself and `course`, which every
+/// chapter builds with only the features it needs (mock-server, or
+/// chapter 14 under chapter 15, are shared like dependencies).
+pub fn unlike<'a>(
+    chapter: &str,
+    units: &'a [Artifact],
+    built: &HashSet<&str>,
+) -> (Vec<&'a Artifact>, Vec<&'a Artifact>) {
+    let new = |u: &&Artifact| !u.filenames.iter().any(|f| built.contains(f.as_str()));
+    let deps = units.iter().filter(|u| !u.local).filter(new).collect();
+    let ours = units
+        .iter()
+        .filter(|u| u.local && u.name() != chapter && u.name() != "course")
+        .filter(new)
+        .collect();
+    (deps, ours)
 }
 
 /// The strings of the JSON array that follows `"key":[` in `line`.
@@ -158,31 +188,34 @@ pub fn check(root: &Path) -> Result<(), String> {
             return Err(format!("`cargo build -p {chapter}` failed:\n{text}"));
         }
         let units = artifacts(&text);
-        let mut compiled: BTreeSet<String> = BTreeSet::new();
-        let mut other = Vec::new();
-        for unit in &units {
-            if !unit.fresh {
-                compiled.insert(
-                    unit.package
-                        .split(' ')
-                        .next()
-                        .unwrap_or_default()
-                        .to_string(),
-                );
-            }
-            if !unit.local && !unit.filenames.iter().any(|f| built.contains(f.as_str())) {
-                other.push(unit);
-            }
-        }
+        let compiled: BTreeSet<&str> = units
+            .iter()
+            .filter(|u| !u.fresh)
+            .map(|u| u.name())
+            .collect();
         let compiled = if compiled.is_empty() {
             String::from("nothing")
         } else {
             compiled.into_iter().collect::<Vec<_>>().join(", ")
         };
+        let (other, ours) = unlike(chapter, &units, &built);
         println!(
-            "  {chapter:10} {took:5.1} s  compiled {compiled}; {} dependencies unlike `cargo test`'s",
-            other.len()
+            "  {chapter:10} {took:5.1} s  compiled {compiled}; {} dependencies and {} workspace \
+             crates unlike `cargo test`'s",
+            other.len(),
+            ours.len()
         );
+        for unit in ours {
+            println!(
+                "    {}: not as `cargo test` built it (features [{}])",
+                unit.package,
+                unit.features.join(",")
+            );
+            problems.push(format!(
+                "{chapter} builds the workspace's {} again",
+                unit.package
+            ));
+        }
         for unit in other {
             let theirs: BTreeSet<String> = all
                 .iter()
@@ -213,9 +246,10 @@ pub fn check(root: &Path) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{}.\nA chapter resolves other features for a shared dependency than `cargo test` does: \
-             add the missing ones to the union at the end of course/Cargo.toml \
-             (`cargo tree -e features -i NAME` shows who turns them on).",
+            "{}.\nA chapter resolves other features for a shared dependency (or a crate of \
+             this workspace) than `cargo test` does: add the missing ones to the union at the \
+             end of course/Cargo.toml (`cargo tree -e features -i NAME` shows who turns them \
+             on).",
             problems.join("; ")
         ))
     }
@@ -253,6 +287,33 @@ mod tests {
         assert!(found[1].local && !found[1].fresh);
         assert_eq!(found[2].package, "chapter1 0.1.0");
         assert!(found[2].local);
+    }
+
+    #[test]
+    fn workspace_crates_built_anew_are_counted_beside_dependencies() {
+        let unit = |package: &str, local: bool, file: &str| Artifact {
+            package: package.to_string(),
+            local,
+            features: Vec::new(),
+            filenames: vec![file.to_string()],
+            fresh: false,
+        };
+        let units = [
+            unit("tokio 1.54.1", false, "/t/libtokio-new.rlib"),
+            unit("futures 0.3.31", false, "/t/libfutures-old.rlib"),
+            unit("course 0.1.0", true, "/t/libcourse-new.rlib"),
+            unit("mock-server 0.1.0", true, "/t/libmock_server-new.rlib"),
+            unit("chapter14 0.1.0", true, "/t/libchapter14-old.rlib"),
+            unit("chapter15 0.1.0", true, "/t/chapter15-new"),
+        ];
+        let built: HashSet<&str> = ["/t/libfutures-old.rlib", "/t/libchapter14-old.rlib"]
+            .into_iter()
+            .collect();
+        let (deps, ours) = unlike("chapter15", &units, &built);
+        let names = |v: Vec<&Artifact>| v.iter().map(|a| a.name().to_string()).collect::<Vec<_>>();
+        assert_eq!(names(deps), ["tokio"]);
+        // Not course, not the chapter itself: mock-server, built anew.
+        assert_eq!(names(ours), ["mock-server"]);
     }
 
     #[test]
