@@ -8,9 +8,10 @@
 //! **Reach for:** `.await` (chapter 2: futures are lazy).
 //!
 //! **How it is checked:** `cargo test -p ex02-lazy` runs `notify_all` with
-//! five URLs of a local delay server, and when your function has returned it
-//! asks the server which requests arrived, and whether each had been
-//! answered by then.
+//! five URLs of a local delay server that answer after 50, 80, 110, 140
+//! and 170 ms. When your function has returned, the server must have seen
+//! all five requests, and each answer must have been due by then (5 ms of
+//! slack): a request given up on before its answer was sent, then dropped.
 //!
 //! **Hint:** `client.get(url).send()` does not send anything yet: it
 //! returns a future that sends the request when it is polled. Who polls

@@ -15,9 +15,17 @@
 //!
 //! **How it is checked:** `cargo test -p ex05-sequential` calls both
 //! functions with URLs of a local delay server whose bodies change in every
-//! run (and start and end with whitespace, which must come back too), and
-//! with URLs that answer 404, 500 and 403. The server records every
-//! request: `fetch_in_order` must never have two in flight.
+//! run (and start and end with whitespace, which must come back too):
+//!
+//! - `fetch` with a URL answering after 50 ms: the body it sent;
+//! - `fetch` with URLs that answer 404 (with a page of text), 500 and 403
+//!   (empty): `Err` for each;
+//! - `fetch_in_order` with 4 URLs of 50 ms: the 4 bodies, in the order of
+//!   the URLs;
+//! - `fetch_in_order` with 4 URLs of 100 ms: all 4 reach the server, and
+//!   the server's record never shows two in flight at once;
+//! - `fetch_in_order` with a URL that answers 404 second among three that
+//!   answer: `Err`, not the other bodies.
 //!
 //! **Hint:** to reqwest, a 404 is a perfectly good response; only
 //! `error_for_status()` turns it into an error. In `fetch_in_order`, a

@@ -12,12 +12,19 @@
 //! handles (chapter 7).
 //!
 //! **How it is checked:** `cargo test -p ex07-join-all` calls your function
-//! with URLs of a local delay server that invents new bodies in every run,
-//! compares your totals with its own count, and checks that the requests
-//! were all in flight at once. The `analyse` it hands you counts like
-//! `count_bits` and notes the thread it runs on: it must run on the
-//! runtime's blocking pool, never on the runtime's own thread (the one
-//! that polls your tasks) nor on a thread you start yourself.
+//! with URLs of a local delay server that invents new bodies in every run.
+//! The `analyse` it hands you counts like `count_bits` and notes the thread
+//! it runs on:
+//!
+//! - 6 URLs of 50 ms: your totals equal the server's own count of the
+//!   bodies' bits;
+//! - 6 URLs of 30 ms: `analyse` ran once per body, every time on the
+//!   runtime's blocking pool, never on the runtime's own thread (the one
+//!   that polls your tasks) nor on a thread you start yourself;
+//! - 10 URLs of 150 ms: all 10 in flight at once at the server, back
+//!   within 800 ms (twice the delay and half a second for a loaded
+//!   machine), the totals right;
+//! - a URL that answers 404 among three that answer: `Err`.
 //!
 //! **Hint:** `join_all` over `JoinHandle`s of tasks that return
 //! `anyhow::Result<(u64, u64)>` gives a

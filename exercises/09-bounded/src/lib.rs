@@ -15,12 +15,23 @@
 //!
 //! **How it is checked:** `cargo test -p ex09-bounded` calls your function
 //! with URLs of a local delay server and a limit of 3. The server records
-//! every request, from its arrival to the last byte of its body (some
-//! bodies trickle in slowly: a request is in flight until its body is
-//! read): how many were in flight at once (never more than 3), and whether
-//! a new one started as soon as one ended (the delays differ, so batches of
-//! 3, each awaited whole, leave slots empty). The check also counts the
-//! tasks alive on your runtime. Bodies change in every run.
+//! every request, from its arrival to the last byte of its body (a request
+//! is in flight until its body is read). Bodies change in every run.
+//!
+//! - 7 URLs answering after 200, 50, 150, 50, 100, 50 and 50 ms: the
+//!   bodies, in the order of the URLs;
+//! - 12 URLs of 50 ms whose bodies trickle in over 100 ms: never more than
+//!   3 in flight, bodies included; and never more than 8 tasks of yours
+//!   alive at once (the check counts the tasks on your runtime, less
+//!   reqwest's one per connection: one task per URL, spawned up front,
+//!   makes 12);
+//! - 9 URLs whose delays are chosen so that a window kept full ends them
+//!   in the order of the URLs, 60 ms or more apart: the bodies in order, 3
+//!   in flight at some moment, no batches (3 started, all 3 awaited, then
+//!   the next 3, by the order of arrivals and ends), and the slots empty
+//!   while requests wait for no more than 600 ms in all (forgiven when the
+//!   runtime or the server was held up 50 ms or more);
+//! - a URL that answers 404, third among four that answer: `Err`.
 //!
 //! **Hint:** spawning one task per URL with nothing to hold them back sends
 //! all twelve at once. A stream adaptor polls at most `limit` of the
