@@ -19,6 +19,9 @@ pub enum Mode {
     /// Length-prefixed frames read with `read_exact` in a select! loop,
     /// then with `read` into a buffer of the loop.
     Frames,
+    /// Two channels merged until both close: without `, if` preconditions,
+    /// then with them; `else` ends both loops.
+    Preconditions,
 }
 
 /// The flags of chapter 12.

@@ -25,6 +25,7 @@ use tokio::time::{MissedTickBehavior, interval, sleep};
 
 mod args;
 mod drive;
+mod preconditions;
 
 use args::{Chapter12Args, Mode};
 use drive::{Framed, Looped, Relayed};
@@ -34,6 +35,11 @@ const TICK: Duration = Duration::from_millis(5);
 
 /// How many frames the frame readers read.
 const FRAMES: u64 = 20;
+
+/// The slow channel of the merges: this many items, one every
+/// `MERGE_EVERY`.
+const MERGE_ITEMS: u64 = 10;
+const MERGE_EVERY: Duration = Duration::from_millis(20);
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -74,7 +80,11 @@ async fn app(args: Chapter12Args) -> course::Result<()> {
         framed.push(drive::frames("read_exact", FRAMES, frames_exact).await?);
         framed.push(drive::frames("read", FRAMES, frames_buffered).await?);
     }
-    summary(&looped, &relayed, &framed);
+    let mut merged = Vec::new();
+    if matches!(args.mode, Mode::Tour | Mode::Preconditions) {
+        merged = preconditions::both(MERGE_ITEMS, MERGE_EVERY).await;
+    }
+    summary(&looped, &relayed, &framed, &merged);
     Ok(())
 }
 
@@ -310,7 +320,12 @@ async fn frames_buffered(
 // ANCHOR_END: frames_buffered
 
 /// The numbers of the run, one line each.
-fn summary(looped: &[Looped], relayed: &[Relayed], framed: &[Framed]) {
+fn summary(
+    looped: &[Looped],
+    relayed: &[Relayed],
+    framed: &[Framed],
+    merged: &[preconditions::Merged],
+) {
     println!();
     println!("Summary:");
     for run in looped {
@@ -320,6 +335,9 @@ fn summary(looped: &[Looped], relayed: &[Relayed], framed: &[Framed]) {
         println!("  {}", run.line());
     }
     for run in framed {
+        println!("  {}", run.line());
+    }
+    for run in merged {
         println!("  {}", run.line());
     }
     println!("  Total {:.3} s.", course::elapsed().as_secs_f64());

@@ -8,6 +8,8 @@
 //!   with `recv()` as the branch, every item arrives;
 //! - `read_exact` cancelled between a frame's length and its bytes puts
 //!   the reader out of step; `read` into a buffer of the loop does not;
+//! - without `, if`, a closed channel's branch is polled on every turn
+//!   after it closed; with it, once; `else` ends both loops, nothing lost;
 //! - bad flags get one line and exit code 2.
 
 use course::testing::{Run, TestServer, run};
@@ -87,6 +89,41 @@ fn a_pinned_request_is_sent_once_and_answered() {
 
 /// The relay's figures from its log line: "lossy: 200 sent, 170
 /// received, 30 lost, ...".
+/// "unguarded: 13 of 13 items, quick.recv() gave None 11 times": the
+/// items received and sent, and the Nones.
+fn merged(stdout: &str, name: &str) -> (u64, u64, u64) {
+    let line = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{name}: ")))
+        .unwrap_or_else(|| panic!("no {name:?} line:\n{stdout}"));
+    let numbers: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    match numbers[..] {
+        [got, sent, nones] => (got, sent, nones),
+        _ => panic!("{line:?}"),
+    }
+}
+
+#[test]
+fn a_precondition_stops_polling_a_closed_branch_and_else_ends_the_loop() {
+    let r = run(BIN, &["--mode", "preconditions"], &[], DEADLINE);
+    let t = r.transcript();
+    assert_eq!(r.code, Some(0), "{t}");
+    let (got, sent, unguarded) = merged(&r.stdout, "unguarded");
+    assert_eq!(got, sent, "the unguarded merge lost nothing\n{t}");
+    // The quick channel closes after 3 of 13 items: each later turn of the
+    // loop (one per item of the slow channel, and the last) polls it again.
+    assert!(
+        unguarded >= 8,
+        "the closed channel was polled on every later turn, not {unguarded}\n{t}"
+    );
+    let (got, sent, guarded) = merged(&r.stdout, "guarded");
+    assert_eq!(got, sent, "the guarded merge lost nothing\n{t}");
+    assert_eq!(guarded, 1, "polled once: the turn that found it closed\n{t}");
+}
+
 fn relayed(mode: &str) -> (u64, u64, u64, String) {
     let r = run(BIN, &["--mode", mode, "--items", "200"], &[], DEADLINE);
     let transcript = r.transcript();
