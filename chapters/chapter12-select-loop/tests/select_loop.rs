@@ -121,7 +121,10 @@ fn a_precondition_stops_polling_a_closed_branch_and_else_ends_the_loop() {
     );
     let (got, sent, guarded) = merged(&r.stdout, "guarded");
     assert_eq!(got, sent, "the guarded merge lost nothing\n{t}");
-    assert_eq!(guarded, 1, "polled once: the turn that found it closed\n{t}");
+    assert_eq!(
+        guarded, 1,
+        "polled once: the turn that found it closed\n{t}"
+    );
 }
 
 fn relayed(mode: &str) -> (u64, u64, u64, String) {

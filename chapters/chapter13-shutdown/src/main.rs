@@ -86,9 +86,9 @@ async fn app(args: Args) -> course::Result<()> {
 }
 
 // ANCHOR: stop_signal
-/// Waits for Ctrl-C or for `after`, whichever comes first, and cancels
-/// `shutdown`; a Ctrl-C after that cancels `hurry`. Returns what stopped
-/// the work.
+/// Waits for Ctrl-C, SIGTERM or `after`, whichever comes first, and
+/// cancels `shutdown`; a Ctrl-C after that cancels `hurry`. Returns what
+/// stopped the work.
 async fn stop_signal(
     after: Option<Duration>,
     shutdown: CancellationToken,
@@ -106,6 +106,12 @@ async fn stop_signal(
                 anyhow::anyhow!("cannot listen for Ctrl-C: {e}")
             })?;
             Stop::CtrlC
+        }
+        signal = terminate() => {
+            signal.map_err(|e| {
+                anyhow::anyhow!("cannot listen for SIGTERM: {e}")
+            })?;
+            Stop::Terminate
         }
         () = timer => Stop::Timer(after.unwrap_or_default()),
     };
@@ -125,10 +131,29 @@ async fn stop_signal(
 }
 // ANCHOR_END: stop_signal
 
+// ANCHOR: terminate
+/// SIGTERM, what a service manager sends to stop a program: systemd,
+/// `docker stop` and Kubernetes all do, then SIGKILL if it has not ended
+/// within a grace period of their own. Unix only; elsewhere this waits
+/// for ever. The handler is installed when this future is first polled
+/// (from then on SIGTERM no longer ends the process by itself).
+async fn terminate() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        signal(SignalKind::terminate())?.recv().await;
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    std::future::pending().await
+}
+// ANCHOR_END: terminate
+
 /// What sent the stop signal.
 #[derive(Debug, Clone, Copy)]
 pub enum Stop {
     CtrlC,
+    Terminate,
     Timer(Duration),
 }
 

@@ -21,6 +21,7 @@ fn jobs(n: usize) -> String {
 pub fn signal(why: Stop) {
     match why {
         Stop::CtrlC => info!("Stop signal: Ctrl-C"),
+        Stop::Terminate => info!("Stop signal: SIGTERM"),
         Stop::Timer(after) => {
             info!("Stop signal: --stop-after-ms {}", ms(after));
         }
@@ -94,13 +95,14 @@ pub fn outcome(tally: &Tally, stopped_by: Option<Stop>) -> course::Result<()> {
             course::one_line(first)
         ));
     }
-    match stopped_by {
-        Some(Stop::CtrlC) => Err(anyhow::anyhow!(
-            "interrupted by Ctrl-C: shut down gracefully, {} finished, {} \
-             cancelled",
-            tally.finished,
-            tally.cancelled
-        )),
-        _ => Ok(()),
-    }
+    let by = match stopped_by {
+        Some(Stop::CtrlC) => "interrupted by Ctrl-C",
+        Some(Stop::Terminate) => "stopped by SIGTERM",
+        _ => return Ok(()),
+    };
+    Err(anyhow::anyhow!(
+        "{by}: shut down gracefully, {} finished, {} cancelled",
+        tally.finished,
+        tally.cancelled
+    ))
 }

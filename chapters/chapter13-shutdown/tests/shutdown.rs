@@ -107,6 +107,48 @@ fn ctrl_c_stops_new_jobs_lets_the_one_in_flight_finish_and_cancels_the_slow_one(
     }
 }
 
+/// SIGTERM, as systemd, `docker stop` and Kubernetes send it, is a stop
+/// signal like Ctrl-C: no job after it, the one in flight finishes, the
+/// slow one is cancelled at the deadline, and the exit says what stopped it.
+#[test]
+#[cfg(unix)]
+fn sigterm_stops_the_jobs_as_gracefully_as_ctrl_c() {
+    let server = TestServer::start();
+    let mut args = spaced("3000");
+    args.extend(["--stop-after-ms", "0", "--grace-ms", "600"]);
+    let signals = faults::Signals {
+        after_requests: 4,
+        again_after: None,
+        first: "TERM",
+    };
+    let ended = faults::interrupt_with(BIN, &args, &server, signals);
+    let (r, signalled) = (ended.run, ended.signalled);
+    let transcript = r.transcript();
+    assert_eq!(
+        ended.signal, None,
+        "SIGTERM was handled, not the default action that ends the process:\n{transcript}"
+    );
+    let seen = settled(&server);
+    assert!(
+        seen.iter().all(|s| s.arrived <= signalled),
+        "a job started after SIGTERM:\n{transcript}"
+    );
+    assert!(
+        seen[2].ended.is_some_and(|end| end > signalled),
+        "the job in flight at SIGTERM finished after it:\n{transcript}"
+    );
+    assert!(
+        seen[3].abandoned.is_some(),
+        "the slow job was cancelled at the deadline:\n{transcript}"
+    );
+    let line = faults::assert_one_line_error(&r);
+    assert!(
+        line.starts_with("error: stopped by SIGTERM: shut down gracefully"),
+        "{transcript}"
+    );
+    assert!(r.stdout.contains("Stop signal: SIGTERM"), "{transcript}");
+}
+
 #[test]
 #[cfg(unix)]
 fn a_second_ctrl_c_cancels_the_jobs_in_flight_without_waiting_for_the_deadline()
@@ -298,6 +340,7 @@ fn interrupt_after(
     let signals = faults::Signals {
         after_requests: requests,
         again_after: again,
+        first: "INT",
     };
     let ended = faults::interrupt_with(BIN, args, server, signals);
     (ended.run, ended.signalled)

@@ -169,7 +169,7 @@ pub struct Interrupted {
     pub signalled: std::time::Instant,
 }
 
-/// When [`interrupt_with`] sends SIGINT.
+/// When [`interrupt_with`] sends its signal, and which.
 #[cfg(unix)]
 #[derive(Debug, Clone, Copy)]
 pub struct Signals {
@@ -177,6 +177,9 @@ pub struct Signals {
     pub after_requests: usize,
     /// A second SIGINT this long after the first, as a second Ctrl-C.
     pub again_after: Option<Duration>,
+    /// The first signal, as `kill` names it: "INT" (Ctrl-C) or "TERM"
+    /// (what systemd, `docker stop` and Kubernetes send).
+    pub first: &'static str,
 }
 
 /// Runs `bin args` against a delay server of the test's own, waits until a
@@ -190,6 +193,7 @@ pub fn interrupt(bin: &str, args: &[&str]) -> Interrupted {
     let once = Signals {
         after_requests: 1,
         again_after: None,
+        first: "INT",
     };
     interrupt_with(bin, args, &server, once)
 }
@@ -245,18 +249,18 @@ pub fn interrupt_with(
         }
         std::thread::sleep(Duration::from_millis(2));
     };
-    let sigint = |child: &std::process::Child| {
+    let send = |child: &std::process::Child, signal: &str| {
         let kill = std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
+            .args([&format!("-{signal}"), &child.id().to_string()])
             .status()
             .expect("run kill");
-        assert!(kill.success(), "kill -INT {} failed", child.id());
+        assert!(kill.success(), "kill -{signal} {} failed", child.id());
         Instant::now()
     };
-    let signalled = sigint(&child);
+    let signalled = send(&child, signals.first);
     if let Some(again) = signals.again_after {
         std::thread::sleep(again);
-        sigint(&child);
+        send(&child, "INT");
     }
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait for the child") {
