@@ -100,15 +100,38 @@ pub fn parse_with_defaults<A: CommandFactory + FromArgMatches>(
     delay_ms: u64,
     argv: impl IntoIterator<Item = std::ffi::OsString>,
 ) -> A {
-    let requests = requests.to_string();
-    let delay_ms = delay_ms.to_string();
-    let mut command = chapter_command(A::command(), name, about)
-        .mut_arg("requests", |a| a.default_value(requests))
-        .mut_arg("delay_ms", |a| a.default_value(delay_ms));
-    command
-        .try_get_matches_from_mut(argv)
-        .and_then(|matches| A::from_arg_matches(&matches))
-        .unwrap_or_else(|e| usage_exit(&mut command, e))
+    try_parse_with_defaults(name, about, requests, delay_ms, argv).unwrap_or_else(|e| {
+        let mut command = request_command::<A>(name, about, requests, delay_ms);
+        usage_exit(&mut command, e)
+    })
+}
+
+#[cfg(feature = "requests")]
+/// Like [`parse_with_defaults`], returning clap's error instead of exiting
+/// (what a chapter's tests of its flags call).
+pub fn try_parse_with_defaults<A: CommandFactory + FromArgMatches>(
+    name: &str,
+    about: &str,
+    requests: u32,
+    delay_ms: u64,
+    argv: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<A, clap::Error> {
+    let matches =
+        request_command::<A>(name, about, requests, delay_ms).try_get_matches_from(argv)?;
+    A::from_arg_matches(&matches)
+}
+
+#[cfg(feature = "requests")]
+/// A request chapter's command, with its own default count and delay.
+fn request_command<A: CommandFactory>(
+    name: &str,
+    about: &str,
+    requests: u32,
+    delay_ms: u64,
+) -> clap::Command {
+    chapter_command(A::command(), name, about)
+        .mut_arg("requests", |a| a.default_value(requests.to_string()))
+        .mut_arg("delay_ms", |a| a.default_value(delay_ms.to_string()))
 }
 
 /// The widest line `--help` prints: 80 columns, the course's width, or

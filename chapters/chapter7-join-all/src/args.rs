@@ -33,14 +33,14 @@ pub enum SumWith {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::{CommandFactory, FromArgMatches};
 
     fn parse(args: &[&str]) -> Result<Args, clap::Error> {
-        let command = Args::command()
-            .mut_arg("requests", |a| a.default_value("10"))
-            .mut_arg("delay_ms", |a| a.default_value("1000"));
-        let argv = std::iter::once("x").chain(args.iter().copied());
-        Args::from_arg_matches(&command.try_get_matches_from(argv)?)
+        let argv = std::iter::once("x")
+            .chain(args.iter().copied())
+            .map(Into::into);
+        course::args::try_parse_with_defaults(
+            "chapter7", "about", 10, 1000, argv,
+        )
     }
 
     #[test]
