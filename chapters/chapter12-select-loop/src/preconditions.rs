@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::future::Future;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio::time::{MissedTickBehavior, interval};
+use tokio::time::{Instant, MissedTickBehavior, interval_at};
 
 /// Counts the times a branch's future ran to the end and found its
 /// channel closed (`recv()` gave `None`). A future that `select!` never
@@ -108,7 +108,8 @@ impl Merged {
 }
 
 /// `quick` sends 3 items and closes at once; `slow` sends `items`, one
-/// every `every`, then closes.
+/// every `every` from `every` on (so `quick` is drained first), then
+/// closes.
 fn channels(
     items: u64,
     every: Duration,
@@ -121,7 +122,7 @@ fn channels(
     drop(quick_tx);
     let (slow_tx, slow) = mpsc::channel(1);
     tokio::spawn(async move {
-        let mut tick = interval(every);
+        let mut tick = interval_at(Instant::now() + every, every);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         for y in 0..items {
             tick.tick().await;

@@ -48,7 +48,8 @@
 //!   timers fire on the next millisecond, and the cancelled tasks end at
 //!   their next poll: a loaded machine was seen taking 140 ms).
 //!
-//! Every run fails after 3 s without a return. The runtime runs on for
+//! A run fails when `run_jobs` has not returned within its time (2.5 s
+//! for the first, 3 s for the others). The runtime runs on for
 //! 500 ms after `run_jobs` returns: tasks it left behind show, as
 //! requests that end only after the return.
 //!
